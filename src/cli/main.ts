@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `esci` command line: a registry of subcommands, one file each in this folder.
+ * This is the only place (with server/) that turns an EsciError into an exit status, via ERROR_TABLE.
+ */
+import { ERROR_TABLE, isEsciError } from "../errors/index.js";
+import { commands } from "./commands.js";
+
+function usage(): string {
+  const lines = ["Usage: esci <command> [flags]", "", "Commands:"];
+  for (const c of commands) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
+  lines.push("", "Run `esci <command> --help` for a command's flags.");
+  return lines.join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage() + "\n");
+    return name ? 0 : 2;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`esci: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(cmd.help + "\n");
+    return 0;
+  }
+  return (await cmd.run(rest)) ?? 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (isEsciError(e)) {
+      process.stderr.write(`esci: ${e.message}\n`);
+      process.exitCode = ERROR_TABLE[e.code].exitCode;
+    } else {
+      process.stderr.write(`esci: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,60 @@
+/**
+ * esci's typed errors and the one table that maps them to CLI exit codes and HTTP statuses.
+ *
+ * Everything below the CLI and the server throws an `EsciError` with a `code`; only `cli/` turns a
+ * code into a process exit status and only `server/` turns it into an HTTP status, both by reading
+ * `ERROR_TABLE` so the two never disagree. Messages name the file, row, field or tensor at fault
+ * and, where there is one, what would fix it.
+ */
+
+export type ErrorCode =
+  | "INVALID_ARGUMENT" // a flag, option or request field has a bad value
+  | "INVALID_INPUT" // a data file or request body is malformed (row/column named)
+  | "NOT_FOUND" // a model, file, product or route does not exist
+  | "UNAUTHORIZED" // the hub or the server refused our credentials
+  | "OFFLINE" // HF_HUB_OFFLINE=1 and the file is not cached
+  | "NETWORK" // a download failed after retries
+  | "CORRUPT_FILE" // a checkpoint/safetensors/tokenizer file is truncated or inconsistent
+  | "UNSUPPORTED" // a model_type, architecture, dtype or option esci does not implement
+  | "TOO_LARGE" // a request exceeds a configured limit
+  | "OVERLOADED" // the batching queue is full
+  | "CONFLICT" // e.g. a store made by another embedding model
+  | "INTERNAL";
+
+export interface ErrorTableRow {
+  exitCode: number;
+  httpStatus: number;
+}
+
+/** The one mapping from error codes to exit codes (cli/) and HTTP statuses (server/). */
+export const ERROR_TABLE: Record<ErrorCode, ErrorTableRow> = {
+  INVALID_ARGUMENT: { exitCode: 2, httpStatus: 422 },
+  INVALID_INPUT: { exitCode: 3, httpStatus: 422 },
+  NOT_FOUND: { exitCode: 4, httpStatus: 404 },
+  UNAUTHORIZED: { exitCode: 5, httpStatus: 401 },
+  OFFLINE: { exitCode: 6, httpStatus: 503 },
+  NETWORK: { exitCode: 7, httpStatus: 502 },
+  CORRUPT_FILE: { exitCode: 8, httpStatus: 500 },
+  UNSUPPORTED: { exitCode: 9, httpStatus: 422 },
+  TOO_LARGE: { exitCode: 10, httpStatus: 413 },
+  OVERLOADED: { exitCode: 11, httpStatus: 429 },
+  CONFLICT: { exitCode: 12, httpStatus: 409 },
+  INTERNAL: { exitCode: 1, httpStatus: 500 },
+};
+
+export class EsciError extends Error {
+  readonly code: ErrorCode;
+  /** Optional structured details (file, row, column, tensor, limit…) for reports and HTTP bodies. */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EsciError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isEsciError(e: unknown): e is EsciError {
+  return e instanceof EsciError;
+}
