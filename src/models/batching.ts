@@ -1,0 +1,35 @@
+/**
+ * Length-aware batching: real ESCI pairs are short and uneven, so padding a fixed-size batch to
+ * its longest row wastes most of the work. Rows are sorted by length and packed into batches whose
+ * padded size (rows × longest row) stays within a token budget; callers restore input order.
+ */
+
+export interface BatchPlanOptions {
+  /** Most rows in one batch. */
+  maxBatch: number;
+  /** Most padded tokens (rows × longest row) in one batch. */
+  tokenBudget: number;
+}
+
+export const DEFAULT_BATCH: BatchPlanOptions = { maxBatch: 64, tokenBudget: 4096 };
+
+/** Groups of row indices; rows within a batch have similar lengths. Every index appears once. */
+export function planBatches(lengths: readonly number[], opts: BatchPlanOptions): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  const batches: number[][] = [];
+  let cur: number[] = [];
+  let longest = 0;
+  for (const i of order) {
+    const len = lengths[i];
+    const nextLongest = Math.max(longest, len);
+    if (cur.length > 0 && (cur.length >= opts.maxBatch || (cur.length + 1) * nextLongest > opts.tokenBudget)) {
+      batches.push(cur);
+      cur = [];
+      longest = 0;
+    }
+    cur.push(i);
+    longest = Math.max(longest, len);
+  }
+  if (cur.length) batches.push(cur);
+  return batches;
+}

@@ -1,0 +1,104 @@
+/**
+ * CrossEncoder: (query, product) pairs → logits, probabilities keyed by id2label, and the arg-max
+ * label. Probabilities are a softmax over the logits; a one-logit head (e.g. ms-marco MiniLM
+ * rerankers) gets the sigmoid of its logit instead, as sentence-transformers and TEI do — a
+ * softmax over one logit would always say 1.
+ */
+import { EsciError } from "../errors/index.js";
+import type { BatchPlanOptions } from "./batching.js";
+import { loadModel, type LoadedModel, type LoadOptions } from "./loader.js";
+import { runEncodings } from "./runner.js";
+import type { Pair, PairPrediction, PairScorer, PredictOptions } from "./types.js";
+
+export interface CrossEncoderOptions extends LoadOptions {
+  /** Rename label ids for checkpoints whose config only says LABEL_0…LABEL_n. */
+  labels?: string[];
+}
+
+export function softmax(logits: ArrayLike<number>): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  const exps = Array.from(logits, (x) => Math.exp(x - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+export function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+/** Logits → the prediction record every esci output uses. */
+export function toPrediction(logits: ArrayLike<number>, labels: readonly string[]): PairPrediction {
+  const l = Array.from(logits);
+  const probs: Record<string, number> = {};
+  if (l.length === 1) {
+    probs[labels[0]] = sigmoid(l[0]);
+    return { logits: l, probs, label: labels[0] };
+  }
+  const p = softmax(l);
+  let best = 0;
+  p.forEach((v, i) => {
+    probs[labels[i]] = v;
+    if (v > p[best]) best = i;
+  });
+  return { logits: l, probs, label: labels[best] };
+}
+
+export class CrossEncoder implements PairScorer {
+  readonly labels: readonly string[];
+
+  private constructor(readonly model: LoadedModel, labels?: string[]) {
+    const n = model.config.id2label.length;
+    if (labels && labels.length !== n) {
+      throw new EsciError("INVALID_ARGUMENT", `--labels names ${labels.length} labels but ${model.id} has ${n} outputs (${model.config.id2label.join(", ")})`);
+    }
+    this.labels = labels ?? model.config.id2label;
+  }
+
+  static async load(id: string, options: CrossEncoderOptions = {}): Promise<CrossEncoder> {
+    const model = await loadModel(id, "classify", options);
+    try {
+      return new CrossEncoder(model, options.labels);
+    } catch (e) {
+      await model.session.release();
+      throw e;
+    }
+  }
+
+  /** The default truncation length (tokenizer model_max_length capped by the position table). */
+  get maxLength(): number {
+    return this.model.tokenizer.defaultMaxLength;
+  }
+
+  /** Raw logits, one Float32Array per pair, input order. */
+  async logits(pairs: readonly Pair[], options: PredictOptions & { batch?: Partial<BatchPlanOptions> } = {}): Promise<Float32Array[]> {
+    const maxLength = this.checkMaxLength(options.maxLength);
+    const enc = this.model.tokenizer.encodePairs(pairs, maxLength);
+    const batch = { ...options.batch, ...(options.batchSize ? { maxBatch: options.batchSize } : {}) };
+    return runEncodings(this.model, enc, { batch, onProgress: options.onProgress });
+  }
+
+  async predict(pairs: readonly Pair[], options: PredictOptions & { batch?: Partial<BatchPlanOptions> } = {}): Promise<PairPrediction[]> {
+    const rows = await this.logits(pairs, options);
+    return rows.map((l) => toPrediction(l, this.labels));
+  }
+
+  /** predict + sort: products for one query, best first by `score(prediction)`. */
+  async rank(query: string, products: readonly string[], score: (p: PairPrediction) => number, options: PredictOptions = {}) {
+    const preds = await this.predict(products.map((p) => [query, p] as const), options);
+    return preds.map((p, index) => ({ index, score: score(p), prediction: p })).sort((a, b) => b.score - a.score || a.index - b.index);
+  }
+
+  private checkMaxLength(maxLength: number | undefined): number | undefined {
+    if (maxLength === undefined) return undefined;
+    const cap = this.model.family.maxTokens(this.model.config);
+    if (!Number.isInteger(maxLength) || maxLength < 3 || maxLength > cap) {
+      throw new EsciError("INVALID_ARGUMENT", `max length must be an integer from 3 to ${cap} (the position table of ${this.model.id}), got ${maxLength}`);
+    }
+    return maxLength;
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.session.release();
+  }
+}

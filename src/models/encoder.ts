@@ -1,0 +1,183 @@
+/**
+ * The transformer encoder shared by BERT and RoBERTa (and the families registered later):
+ * embeddings sum + LayerNorm, then `num_hidden_layers` post-LN blocks, as HF's BertLayer.
+ *
+ * Each block can be emitted from plain ONNX ops (what the autodiff pass differentiates, and what
+ * ONNX Runtime's own optimizer may fuse) or with ONNX Runtime's fused CPU contrib ops
+ * (com.microsoft Attention / SkipLayerNormalization / BiasGelu / FastGelu), chosen per fusion by
+ * `FusionOptions` so each can be measured on its own.
+ */
+import { EsciError } from "../errors/index.js";
+import { MS_DOMAIN, type GraphBuilder } from "../onnx/graph.js";
+import { DataType } from "../onnx/proto.js";
+import type { EncoderConfig } from "./config.js";
+import type { Weights } from "./weights.js";
+
+export interface FusionOptions {
+  /**
+   * false: plain ops. "Attention": com.microsoft Attention (QKV projection, masked softmax and
+   * context in one op, float weights inside). "MultiHeadAttention": one QKV MatMul (which the int8
+   * quantizer can replace) followed by com.microsoft MultiHeadAttention.
+   */
+  attention: false | "Attention" | "MultiHeadAttention";
+  /** com.microsoft SkipLayerNormalization for residual + bias + LayerNorm. */
+  skipLayerNorm: boolean;
+  /** com.microsoft BiasGelu (erf) / FastGelu (tanh) for the FFN activation. */
+  gelu: boolean;
+}
+
+export const NO_FUSION: FusionOptions = { attention: false, skipLayerNorm: false, gelu: false };
+/**
+ * The default: measured on a 2-vCPU AVX-512 machine (DistilRoBERTa size, 32 × 64), MatMul +
+ * MultiHeadAttention ran 1.4× the plain graph and 2× com.microsoft Attention, and it keeps the
+ * QKV weights a MatMul that int8 quantization can replace. See bench/ for the per-fusion table.
+ */
+export const ALL_FUSIONS: FusionOptions = { attention: "MultiHeadAttention", skipLayerNorm: true, gelu: true };
+
+/** HF's extended attention mask uses the dtype's minimum for masked keys. */
+const FLOAT32_MIN = -3.4028234663852886e38;
+
+export interface EncoderGraphInputs {
+  inputIds: string; // int64 [B,T]
+  attentionMask: string; // int64 [B,T]
+  tokenTypeIds?: string; // int64 [B,T]
+}
+
+/** Dense layer on [.., in]: x · Wᵀ + b with W stored [out, in]. */
+export function linear(g: GraphBuilder, w: Weights, x: string, name: string, inDim: number, outDim: number): string {
+  const y = g.matmul(x, w.linearT(g, `${name}.weight`, inDim, outDim));
+  return g.add(y, w.tensor(g, `${name}.bias`, [outDim]));
+}
+
+function layerNorm(g: GraphBuilder, w: Weights, x: string, name: string, cfg: EncoderConfig): string {
+  const gamma = w.tensor(g, `${name}.weight`, [cfg.hiddenSize]);
+  const beta = w.tensor(g, `${name}.bias`, [cfg.hiddenSize]);
+  return g.layerNorm(x, gamma, beta, cfg.layerNormEps);
+}
+
+/** The activation HF's ACT2FN[hidden_act] computes, from plain ops. */
+export function activation(g: GraphBuilder, x: string, act: EncoderConfig["hiddenAct"]): string {
+  switch (act) {
+    case "gelu": {
+      // 0.5·x·(1 + erf(x/√2)) — torch.nn.functional.gelu
+      const erf = g.op("Erf", [g.op("Div", [x, g.constF32([Math.SQRT2], [])])]);
+      return g.mul(g.mul(x, g.constF32([0.5], [])), g.add(erf, g.constF32([1], [])));
+    }
+    case "gelu_tanh": {
+      // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) — HF NewGELUActivation
+      const x3 = g.mul(g.mul(x, x), x);
+      const inner = g.mul(g.add(x, g.mul(x3, g.constF32([0.044715], []))), g.constF32([Math.sqrt(2 / Math.PI)], []));
+      return g.mul(g.mul(x, g.constF32([0.5], [])), g.add(g.op("Tanh", [inner]), g.constF32([1], [])));
+    }
+    case "relu":
+      return g.op("Relu", [x]);
+    case "silu":
+      return g.mul(x, g.op("Sigmoid", [x]));
+  }
+}
+
+/** [B,T] int64 mask → [B,1,1,T] float additive bias (0 keep, FLOAT32_MIN masked), as HF. */
+function attentionBias(g: GraphBuilder, mask: string): string {
+  const m = g.op("Cast", [mask], { to: DataType.FLOAT });
+  const inv = g.op("Sub", [g.constF32([1], []), m]);
+  const bias = g.mul(inv, g.constF32([FLOAT32_MIN], []));
+  return g.op("Unsqueeze", [bias, g.constI64([1, 2])]);
+}
+
+function selfAttentionPlain(g: GraphBuilder, w: Weights, x: string, bias: string, p: string, cfg: EncoderConfig): string {
+  const H = cfg.hiddenSize;
+  const nh = cfg.numHeads;
+  const hd = H / nh;
+  const heads = (t: string, perm: number[]) => g.transpose(g.reshape(t, [0, 0, nh, hd]), perm);
+  const q = heads(linear(g, w, x, `${p}.attention.self.query`, H, H), [0, 2, 1, 3]); // (B,nh,T,hd)
+  const k = heads(linear(g, w, x, `${p}.attention.self.key`, H, H), [0, 2, 3, 1]); // (B,nh,hd,T)
+  const v = heads(linear(g, w, x, `${p}.attention.self.value`, H, H), [0, 2, 1, 3]); // (B,nh,T,hd)
+  const scores = g.add(g.op("Div", [g.matmul(q, k), g.constF32([Math.sqrt(hd)], [])]), bias); // (B,nh,T,T)
+  const probs = g.op("Softmax", [scores], { axis: -1 });
+  const ctx = g.transpose(g.matmul(probs, v), [0, 2, 1, 3]); // (B,T,nh,hd)
+  return g.reshape(ctx, [0, 0, H]); // (B,T,H)
+}
+
+function selfAttentionFused(
+  g: GraphBuilder,
+  w: Weights,
+  x: string,
+  mask32: string,
+  p: string,
+  cfg: EncoderConfig,
+  kind: "Attention" | "MultiHeadAttention",
+): string {
+  const H = cfg.hiddenSize;
+  const s = `${p}.attention.self`;
+  const names = ["query", "key", "value"];
+  const wqkv = w.concatLinearT(g, names.map((n) => `${s}.${n}.weight`), H, H, `${s}.qkv.weight:T`);
+  const bqkv = w.concatVectors(g, names.map((n) => `${s}.${n}.bias`), H, `${s}.qkv.bias`);
+  // Masked keys get mask_filter_value before the softmax; -10000 underflows exp() to 0 in fp32
+  // exactly as HF's float32 minimum does.
+  const attrs = { num_heads: cfg.numHeads, mask_filter_value: { float: -10000 } };
+  if (kind === "Attention") {
+    // mask_index as a 2-D (B, T) 1/0 mask
+    return g.node("Attention", [x, wqkv, bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "attn" })[0];
+  }
+  const [q, k, v] = g.node("Split", [g.matmul(x, wqkv)], { count: 3, attrs: { axis: -1 }, prefix: "qkv" }); // 3 × (B,T,H)
+  return g.node("MultiHeadAttention", [q, k, v, bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "mha" })[0];
+}
+
+/** y = LayerNorm(x·Wᵀ + b + residual) */
+function outputBlock(
+  g: GraphBuilder,
+  w: Weights,
+  x: string,
+  residual: string,
+  dense: string,
+  ln: string,
+  inDim: number,
+  cfg: EncoderConfig,
+  fused: boolean,
+): string {
+  const H = cfg.hiddenSize;
+  if (!fused) return layerNorm(g, w, g.add(linear(g, w, x, dense, inDim, H), residual), ln, cfg);
+  const y = g.matmul(x, w.linearT(g, `${dense}.weight`, inDim, H));
+  const gamma = w.tensor(g, `${ln}.weight`, [H]);
+  const beta = w.tensor(g, `${ln}.bias`, [H]);
+  const bias = w.tensor(g, `${dense}.bias`, [H]);
+  return g.node("SkipLayerNormalization", [y, residual, gamma, beta, bias], {
+    domain: MS_DOMAIN,
+    attrs: { epsilon: { float: cfg.layerNormEps } },
+    prefix: "skipln",
+  })[0];
+}
+
+function intermediate(g: GraphBuilder, w: Weights, x: string, p: string, cfg: EncoderConfig, fused: boolean): string {
+  const { hiddenSize: H, intermediateSize: I } = cfg;
+  const name = `${p}.intermediate.dense`;
+  if (fused && (cfg.hiddenAct === "gelu" || cfg.hiddenAct === "gelu_tanh")) {
+    const y = g.matmul(x, w.linearT(g, `${name}.weight`, H, I));
+    const b = w.tensor(g, `${name}.bias`, [I]);
+    return g.node(cfg.hiddenAct === "gelu" ? "BiasGelu" : "FastGelu", [y, b], { domain: MS_DOMAIN, prefix: "gelu" })[0];
+  }
+  return activation(g, linear(g, w, x, name, H, I), cfg.hiddenAct);
+}
+
+/** Sum of embeddings → LayerNorm. `positions` and `tokenTypes` are already-gathered rows. */
+export function embeddingSum(g: GraphBuilder, w: Weights, cfg: EncoderConfig, inputIds: string, positions: string, tokenTypes: string): string {
+  const words = g.op("Gather", [w.tensor(g, `${w.prefix}embeddings.word_embeddings.weight`, [cfg.vocabSize, cfg.hiddenSize]), inputIds], { axis: 0 });
+  const sum = g.add(g.add(words, tokenTypes), positions);
+  return layerNorm(g, w, sum, `${w.prefix}embeddings.LayerNorm`, cfg);
+}
+
+/** The encoder blocks on embeddings `x` (B,T,H) → last hidden state (B,T,H). */
+export function encoderLayers(g: GraphBuilder, w: Weights, cfg: EncoderConfig, x: string, attentionMask: string, fusion: FusionOptions): string {
+  if (cfg.numLayers === 0) throw new EsciError("CORRUPT_FILE", "config.json: num_hidden_layers is 0");
+  const bias = fusion.attention ? undefined : attentionBias(g, attentionMask);
+  const mask32 = fusion.attention ? g.op("Cast", [attentionMask], { to: DataType.INT32 }) : undefined;
+  let h = x;
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const p = `${w.prefix}encoder.layer.${i}`;
+    const ctx = fusion.attention ? selfAttentionFused(g, w, h, mask32!, p, cfg, fusion.attention) : selfAttentionPlain(g, w, h, bias!, p, cfg);
+    const attnOut = outputBlock(g, w, ctx, h, `${p}.attention.output.dense`, `${p}.attention.output.LayerNorm`, cfg.hiddenSize, cfg, fusion.skipLayerNorm);
+    const inter = intermediate(g, w, attnOut, p, cfg, fusion.gelu);
+    h = outputBlock(g, w, inter, attnOut, `${p}.output.dense`, `${p}.output.LayerNorm`, cfg.intermediateSize, cfg, fusion.skipLayerNorm);
+  }
+  return h;
+}

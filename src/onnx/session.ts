@@ -1,0 +1,58 @@
+/**
+ * The ONNX Runtime adapter: the only file that imports onnxruntime-node. Sessions are created
+ * once per model and reused; int64 token tensors go in, float32 tensors come out.
+ */
+import * as ort from "onnxruntime-node";
+import { cpus } from "node:os";
+import { EsciError } from "../errors/index.js";
+
+export interface SessionOptions {
+  /** Intra-op threads (default: the number of CPU cores). */
+  threads?: number;
+}
+
+export interface FloatOutput {
+  data: Float32Array;
+  dims: number[];
+}
+
+export class OnnxSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly path: string,
+  ) {}
+
+  static async create(path: string, opts: SessionOptions = {}): Promise<OnnxSession> {
+    const threads = opts.threads ?? cpus().length;
+    if (!Number.isInteger(threads) || threads < 1) throw new EsciError("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
+    try {
+      const s = await ort.InferenceSession.create(path, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: "sequential",
+        graphOptimizationLevel: "all",
+      });
+      return new OnnxSession(s, path);
+    } catch (e) {
+      throw new EsciError("CORRUPT_FILE", `ONNX Runtime could not load ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+    }
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  /** Run with int64 [batch, seq] feeds; returns the named float output. */
+  async run(feeds: Record<string, { data: BigInt64Array; dims: number[] }>, output: string): Promise<FloatOutput> {
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, f] of Object.entries(feeds)) tensors[name] = new ort.Tensor("int64", f.data, f.dims);
+    const result = await this.session.run(tensors, [output]);
+    const t = result[output];
+    const out = { data: t.data as Float32Array, dims: t.dims.map(Number) };
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
