@@ -1,0 +1,166 @@
+/**
+ * loadTokenizer: a checkpoint directory → PairTokenizer.
+ *
+ * tokenizer.json is used when present; otherwise the equivalent tokenizer.json object is built from
+ * the slow files (slow.ts). Either way, the fast tokenizer's __init__ adjustments that transformers
+ * makes from tokenizer_config.json are applied (BertTokenizerFast rebuilds its BertNormalizer from
+ * explicit do_lower_case / strip_accents / tokenize_chinese_chars; RobertaTokenizerFast and
+ * GPT2TokenizerFast their ByteLevel pre-tokenizer from add_prefix_space), then one
+ * @huggingface/tokenizers Tokenizer encodes, with the special tokens left to frame.ts.
+ */
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { Tokenizer } from "@huggingface/tokenizers";
+import { EsciError } from "../errors/index.js";
+import { readTokenizerSettings, type TokenizerSettings } from "./config.js";
+import { parseJsonObject, readTextIfExists, type JsonObject } from "./files.js";
+import { frameFromPostProcessor } from "./frame.js";
+import { HfPairTokenizer } from "./pair-tokenizer.js";
+import { rustParityRewrite } from "./parity.js";
+import { buildFromSlowFiles, checkMerge } from "./slow.js";
+import type { LoadTokenizerOptions, PairTokenizer } from "./types.js";
+
+/** Used when neither model_max_length nor a position limit is known (BERT/RoBERTa's usual size). */
+const FALLBACK_MAX_LENGTH = 512;
+
+/** Tokenizer config keys through which the JS library would change the text where HF's fast tokenizers do not. */
+const SLOW_ONLY_CONFIG_KEYS = ["remove_space", "do_lowercase_and_remove_accent"];
+
+function checkPositiveInt(value: number | undefined, name: string): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new EsciError("INVALID_ARGUMENT", `${name} must be a positive integer, got ${value}`, { [name]: value });
+  }
+}
+
+export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<PairTokenizer> {
+  checkPositiveInt(options.maxPositions, "maxPositions");
+  checkPositiveInt(options.maxLength, "maxLength");
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) {
+    throw new EsciError("NOT_FOUND", `tokenizer directory ${dir} does not exist`, { file: dir });
+  }
+  const settings = await readTokenizerSettings(dir);
+  const fastPath = join(dir, "tokenizer.json");
+  const fastText = await readTextIfExists(fastPath);
+  if (fastText !== null) return createPairTokenizer(parseJsonObject(fastText, fastPath), settings, options, fastPath);
+  const built = await buildFromSlowFiles(dir, settings);
+  if (built === null) {
+    throw new EsciError(
+      "NOT_FOUND",
+      `no tokenizer in ${dir}: expected tokenizer.json, or the slow files vocab.json + merges.txt (RoBERTa/GPT-2) or vocab.txt (BERT)`,
+      { file: fastPath },
+    );
+  }
+  return createPairTokenizer(built.json, settings, options, built.source);
+}
+
+/** Builds the tokenizer from a tokenizer.json object; `source` names the file(s) in errors. */
+export function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, options: LoadTokenizerOptions, source: string): PairTokenizer {
+  const model = json.model as JsonObject | undefined;
+  if (!model || typeof model !== "object" || !model.vocab || typeof model.vocab !== "object") {
+    throw new EsciError("CORRUPT_FILE", `${source}: "model" with a "vocab" is missing`, { file: source, field: "model" });
+  }
+  if (json.added_tokens !== undefined && !Array.isArray(json.added_tokens)) {
+    throw new EsciError("CORRUPT_FILE", `${source}: "added_tokens" must be a list`, { file: source, field: "added_tokens" });
+  }
+  checkBpeMerges(model, source);
+  const normalizer = overrideNormalizer(json.normalizer ?? null, settings.config);
+  const preTokenizer = overridePreTokenizer(json.pre_tokenizer ?? null, settings.config);
+  const frame = frameFromPostProcessor(json.post_processor, source);
+  const libraryJson = {
+    ...json,
+    added_tokens: json.added_tokens ?? [],
+    normalizer,
+    pre_tokenizer: preTokenizer,
+    // Special tokens are added by frame.ts after truncation, so the library never adds them.
+    post_processor: null,
+    decoder: json.decoder ?? null,
+  };
+  const libraryConfig: JsonObject = { ...settings.config };
+  for (const k of SLOW_ONLY_CONFIG_KEYS) delete libraryConfig[k];
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(libraryJson, libraryConfig);
+  } catch (e) {
+    const message = (e as Error).message;
+    if (/^Unknown \w+ type/.test(message)) {
+      throw new EsciError("UNSUPPORTED", `${source} uses a component @huggingface/tokenizers does not implement (${message})`, { file: source }, { cause: e });
+    }
+    throw new EsciError("CORRUPT_FILE", `${source} cannot be loaded: ${message}`, { file: source }, { cause: e });
+  }
+  const limits = [options.maxLength ?? settings.modelMaxLength, options.maxPositions].filter((x): x is number => typeof x === "number");
+  return new HfPairTokenizer({
+    tokenizer,
+    frame,
+    rewrite: rustParityRewrite(normalizer),
+    defaultMaxLength: limits.length > 0 ? Math.min(...limits) : FALLBACK_MAX_LENGTH,
+    padTokenId: padTokenId(tokenizer, json, settings),
+    vocabSize: vocabSize(model, libraryJson.added_tokens as JsonObject[]),
+    source,
+  });
+}
+
+/** BertTokenizerFast.__init__: explicit do_lower_case / strip_accents / tokenize_chinese_chars win. */
+function overrideNormalizer(normalizer: unknown, config: JsonObject): unknown {
+  const n = normalizer as JsonObject | null;
+  if (!n || n.type !== "BertNormalizer") return normalizer;
+  const out = { ...n };
+  if (typeof config.do_lower_case === "boolean") out.lowercase = config.do_lower_case;
+  if (config.strip_accents === null || typeof config.strip_accents === "boolean") out.strip_accents = config.strip_accents;
+  if (typeof config.tokenize_chinese_chars === "boolean") out.handle_chinese_chars = config.tokenize_chinese_chars;
+  return out;
+}
+
+/** RobertaTokenizerFast / GPT2TokenizerFast.__init__: an explicit add_prefix_space wins. */
+function overridePreTokenizer(preTokenizer: unknown, config: JsonObject): unknown {
+  const p = preTokenizer as JsonObject | null;
+  if (!p || p.type !== "ByteLevel" || typeof config.add_prefix_space !== "boolean") return preTokenizer;
+  return { ...p, add_prefix_space: config.add_prefix_space };
+}
+
+/** The Rust BPE builder refuses merges whose parts or result are not in the vocab; so do we. */
+function checkBpeMerges(model: JsonObject, source: string): void {
+  if (model.type !== "BPE" && !("merges" in model)) return;
+  const merges = model.merges;
+  if (!Array.isArray(merges)) {
+    throw new EsciError("CORRUPT_FILE", `${source}: model.merges must be a list`, { file: source, field: "model.merges" });
+  }
+  const vocab = model.vocab as Record<string, number>;
+  const prefixLength = typeof model.continuing_subword_prefix === "string" ? model.continuing_subword_prefix.length : 0;
+  merges.forEach((m: unknown, i) => {
+    const parts = typeof m === "string" ? m.split(" ") : m;
+    if (!Array.isArray(parts) || parts.length !== 2 || typeof parts[0] !== "string" || typeof parts[1] !== "string") {
+      throw new EsciError("CORRUPT_FILE", `${source}: model.merges[${i}] must be "a b" or ["a", "b"], got ${JSON.stringify(m)}`, {
+        file: source,
+        field: "model.merges",
+      });
+    }
+    checkMerge(parts[0], parts[1], vocab, `${source}: model.merges[${i}]`, source, prefixLength);
+  });
+}
+
+/**
+ * The configured pad token's id; else tokenizer.json's padding.pad_id; else "<pad>" / "[PAD]" if
+ * the vocab has one; else 0 (masked positions, so only RoBERTa-style position ids could care).
+ */
+function padTokenId(tokenizer: Tokenizer, json: JsonObject, settings: TokenizerSettings): number {
+  const configured = settings.specials.pad_token?.content;
+  const fromConfig = configured === undefined ? undefined : tokenizer.token_to_id(configured);
+  if (fromConfig !== undefined) return fromConfig;
+  const padding = json.padding as JsonObject | null | undefined;
+  if (padding && Number.isInteger(padding.pad_id)) return padding.pad_id as number;
+  for (const t of ["<pad>", "[PAD]"]) {
+    const id = tokenizer.token_to_id(t);
+    if (id !== undefined) return id;
+  }
+  return 0;
+}
+
+/** Largest id in the model vocab and the added tokens, + 1 (HF's `len(tokenizer)`). */
+function vocabSize(model: JsonObject, added: JsonObject[]): number {
+  let max = -1;
+  if (Array.isArray(model.vocab)) max = model.vocab.length - 1; // Unigram: [[piece, score], …]
+  else for (const id of Object.values(model.vocab as Record<string, number>)) if (id > max) max = id;
+  for (const t of added) if (typeof t.id === "number" && t.id > max) max = t.id;
+  return max + 1;
+}

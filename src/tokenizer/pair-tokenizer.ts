@@ -1,0 +1,94 @@
+/**
+ * The PairTokenizer over @huggingface/tokenizers: each side is encoded without special tokens by
+ * the library, truncated with the Rust longest_first rule, then framed with the special tokens
+ * read from tokenizer.json's post-processor (frame.ts).
+ */
+import type { Tokenizer } from "@huggingface/tokenizers";
+import { EsciError } from "../errors/index.js";
+import { applyFrame, type Frame } from "./frame.js";
+import { padBatch } from "./padding.js";
+import type { TextRewrite } from "./parity.js";
+import { longestFirstLengths } from "./truncation.js";
+import type { Encoding, PaddedBatch, PairTokenizer, TextPair } from "./types.js";
+
+export interface PairTokenizerParts {
+  tokenizer: Tokenizer;
+  frame: Frame;
+  rewrite: TextRewrite | null;
+  defaultMaxLength: number;
+  padTokenId: number;
+  vocabSize: number;
+  source: string;
+}
+
+const NO_SPECIAL_TOKENS = { add_special_tokens: false } as const;
+
+export class HfPairTokenizer implements PairTokenizer {
+  readonly defaultMaxLength: number;
+  readonly padTokenId: number;
+  readonly vocabSize: number;
+  readonly source: string;
+  private readonly tokenizer: Tokenizer;
+  private readonly frame: Frame;
+  private readonly rewrite: TextRewrite | null;
+
+  constructor(parts: PairTokenizerParts) {
+    this.tokenizer = parts.tokenizer;
+    this.frame = parts.frame;
+    this.rewrite = parts.rewrite;
+    this.defaultMaxLength = parts.defaultMaxLength;
+    this.padTokenId = parts.padTokenId;
+    this.vocabSize = parts.vocabSize;
+    this.source = parts.source;
+  }
+
+  /** Token ids of one side, no special tokens. */
+  private ids(text: string): number[] {
+    if (typeof text !== "string") {
+      throw new EsciError("INVALID_INPUT", `expected a string to tokenize, got ${text === null ? "null" : typeof text}`);
+    }
+    return this.tokenizer.encode(this.rewrite ? this.rewrite(text) : text, NO_SPECIAL_TOKENS).ids;
+  }
+
+  private checkMaxLength(maxLength: number, added: number): void {
+    if (!Number.isInteger(maxLength) || maxLength < added) {
+      throw new EsciError(
+        "INVALID_ARGUMENT",
+        `maxLength must be an integer of at least ${added} (the special tokens alone take ${added}), got ${maxLength}`,
+        { maxLength },
+      );
+    }
+  }
+
+  encodePair(query: string, product: string, maxLength: number = this.defaultMaxLength): Encoding {
+    const added = this.frame.addedPair;
+    this.checkMaxLength(maxLength, added);
+    const a = this.ids(query);
+    const b = this.ids(product);
+    const [n1, n2] = longestFirstLengths(a.length, b.length, maxLength - added);
+    return applyFrame(this.frame.pair, a, n1, b, n2);
+  }
+
+  encodePairs(pairs: readonly TextPair[], maxLength: number = this.defaultMaxLength): Encoding[] {
+    const out = new Array<Encoding>(pairs.length);
+    for (let i = 0; i < pairs.length; i++) out[i] = this.encodePair(pairs[i][0], pairs[i][1], maxLength);
+    return out;
+  }
+
+  encodeText(text: string, maxLength: number = this.defaultMaxLength): Encoding {
+    const added = this.frame.addedSingle;
+    this.checkMaxLength(maxLength, added);
+    const a = this.ids(text);
+    return applyFrame(this.frame.single, a, Math.min(a.length, maxLength - added), null, 0);
+  }
+
+  encodeTexts(texts: readonly string[], maxLength: number = this.defaultMaxLength): Encoding[] {
+    const out = new Array<Encoding>(texts.length);
+    for (let i = 0; i < texts.length; i++) out[i] = this.encodeText(texts[i], maxLength);
+    return out;
+  }
+
+  padBatch(encodings: readonly Encoding[]): PaddedBatch {
+    return padBatch(encodings, this.padTokenId);
+  }
+}
