@@ -1,4 +1,9 @@
 /** The registry of `esci` subcommands: adding a command = a file in cli/ plus a row here. */
+import { classifyCommand } from "./classify.js";
 import type { Command } from "./command.js";
+import { evaluateCommand } from "./evaluate.js";
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  classifyCommand,
+  evaluateCommand,
+];

@@ -1,0 +1,205 @@
+/**
+ * `esci classify`: one pair → label and probabilities, or a whole file → prediction JSONL.
+ *
+ * This file only parses flags, loads the CrossEncoder and draws progress; scoring, the resumable
+ * output and the row format live in esci/classify.ts so `esci predict` and tests share them.
+ */
+import { EsciError } from "../errors/index.js";
+import { downloadProgressTo } from "../hub/progress.js";
+import { CrossEncoder } from "../models/cross-encoder.js";
+import { classifyFile } from "../esci/classify.js";
+import type { DatasetVersion } from "../esci/dataset.js";
+import type { OnError } from "../esci/issues.js";
+import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
+import type { Command } from "./command.js";
+import { ProgressBar } from "./progress.js";
+
+/** Flags shared by the commands that load a cross-encoder (classify, evaluate). */
+export const MODEL_FLAGS: Options = {
+  model: { type: "string" },
+  labels: { type: "string" },
+  revision: { type: "string" },
+  threads: { type: "string" },
+  quantize: { type: "string" },
+  "batch-size": { type: "string" },
+  "max-length": { type: "string" },
+  quiet: { type: "boolean" },
+};
+
+/** Flags that select rows of an ESCI dataset directory. */
+export const DATASET_FLAGS: Options = {
+  locale: { type: "string" },
+  split: { type: "string" },
+  version: { type: "string" },
+  limit: { type: "string" },
+  template: { type: "string" },
+};
+
+export function parseLabels(p: Parsed): string[] | undefined {
+  const raw = str(p, "labels");
+  if (raw === undefined) return undefined;
+  const labels = raw.split(",").map((s) => s.trim());
+  if (labels.some((l) => l === "")) throw new EsciError("INVALID_ARGUMENT", `--labels must be comma-separated names, got "${raw}"`);
+  return labels;
+}
+
+export function parseOnError(p: Parsed): OnError {
+  const v = str(p, "on-error") ?? "fail";
+  if (v !== "fail" && v !== "skip") throw new EsciError("INVALID_ARGUMENT", `--on-error must be "fail" or "skip", got "${v}"`);
+  return v;
+}
+
+export function parseVersion(p: Parsed, fallback?: DatasetVersion): DatasetVersion | undefined {
+  const v = str(p, "version") ?? fallback;
+  if (v !== undefined && v !== "small" && v !== "large" && v !== "all") {
+    throw new EsciError("INVALID_ARGUMENT", `--version must be small, large or all, got "${v}"`);
+  }
+  return v;
+}
+
+/** Load the --model cross-encoder, drawing download and build progress on stderr. */
+export async function loadCrossEncoder(p: Parsed): Promise<CrossEncoder> {
+  const model = requireStr(p, "model");
+  const quantize = str(p, "quantize");
+  if (quantize !== undefined && quantize !== "int8") throw new EsciError("INVALID_ARGUMENT", `--quantize must be "int8", got "${quantize}"`);
+  const quiet = bool(p, "quiet");
+  const download = new ProgressBar({ label: "download", unit: "B", quiet });
+  const build = new ProgressBar({ label: "build", unit: "tensors", quiet });
+  const toBar = downloadProgressTo(download);
+  let downloaded = false;
+  let built = false;
+  try {
+    return await CrossEncoder.load(model, {
+      labels: parseLabels(p),
+      revision: str(p, "revision"),
+      threads: num(p, "threads", { integer: true, min: 1 }),
+      quantize: quantize as "int8" | undefined,
+      hub: {
+        onProgress: (e) => {
+          downloaded = true;
+          toBar(e);
+        },
+      },
+      onBuildProgress: (done, total) => {
+        built = true;
+        build.update(done, total);
+      },
+    });
+  } finally {
+    if (downloaded) download.finish();
+    if (built) build.finish();
+  }
+}
+
+const HELP = `Usage:
+  esci classify --model M --query "…" --product "…" [--json]
+  esci classify --model M --input FILE|DIR --output FILE [--resume] [--on-error fail|skip]
+                [--batch-size N] [--max-length N] [--labels a,b,…]
+
+One pair: prints the predicted label and every label's probability.
+A file (JSONL, CSV or Parquet with "query" and "product" columns, or an ESCI dataset directory):
+writes JSONL rows = the input's fields + "logits", "probs" ({label: p}) and "label", in input order.
+A run killed at any point continues with --resume and ends with the same output file.
+
+Flags:
+  --model M            model id on the hub, or a local directory
+  --query, --product   score one pair
+  --json               print the one-pair result as JSON
+  --input FILE|DIR     pairs to score
+  --output FILE        prediction JSONL (written as FILE.partial, renamed when complete)
+  --resume             continue an interrupted run with the same input and settings
+  --on-error fail|skip bad rows (missing/wrong-typed fields, unknown labels, missing products):
+                       stop with an error naming file, row and column (fail, default), or skip
+                       and list them
+  --batch-size N       pairs per model call (default 32)
+  --max-length N       truncate pairs to N tokens (default: the model's limit)
+  --labels a,b,…       label names in the model's id order (for LABEL_0… checkpoints)
+  --revision R         hub branch, tag or commit
+  --threads N          ONNX Runtime threads
+  --quantize int8      dynamic int8 quantization
+  --quiet              no progress bars
+ESCI dataset directory input:
+  --locale us          product_locale to keep (us, es, jp, all; default us)
+  --split S            train, test or all (default all)
+  --version V          small, large or all (default all)
+  --limit N            first N judgements after filtering
+  --template T         product text, e.g. "{title}" (default) or "{title} {brand} {color} {bullets}"`;
+
+async function run(argv: string[]): Promise<number> {
+  const p = parseFlags(argv, {
+    ...MODEL_FLAGS,
+    ...DATASET_FLAGS,
+    query: { type: "string" },
+    product: { type: "string" },
+    json: { type: "boolean" },
+    input: { type: "string" },
+    output: { type: "string" },
+    resume: { type: "boolean" },
+    "on-error": { type: "string" },
+  });
+  const query = str(p, "query");
+  const product = str(p, "product");
+  const input = str(p, "input");
+  if ((query !== undefined || product !== undefined) && input !== undefined) {
+    throw new EsciError("INVALID_ARGUMENT", "give either --query and --product, or --input and --output");
+  }
+  if (input === undefined) {
+    if (query === undefined || product === undefined) throw new EsciError("INVALID_ARGUMENT", "missing --query and --product (or --input and --output)");
+  } else requireStr(p, "output");
+  const batchSize = num(p, "batch-size", { integer: true, min: 1 });
+  const maxLength = num(p, "max-length", { integer: true, min: 3 });
+  const onError = parseOnError(p);
+  const version = parseVersion(p);
+  const limit = num(p, "limit", { integer: true, min: 1 });
+
+  const model = await loadCrossEncoder(p);
+  try {
+    if (input === undefined) {
+      const [pred] = await model.predict([[query as string, product as string]], { maxLength });
+      if (bool(p, "json")) process.stdout.write(JSON.stringify(pred) + "\n");
+      else {
+        const w = Math.max(...Object.keys(pred.probs).map((k) => k.length));
+        const lines = [`label: ${pred.label}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
+        process.stdout.write(lines.join("\n") + "\n");
+      }
+      return 0;
+    }
+    const output = requireStr(p, "output");
+    const bar = new ProgressBar({ label: "classify", unit: "pairs", quiet: bool(p, "quiet") });
+    const result = await classifyFile(model, {
+      input,
+      output,
+      resume: bool(p, "resume"),
+      onError,
+      batchSize,
+      maxLength,
+      locale: str(p, "locale"),
+      split: str(p, "split"),
+      version,
+      limit,
+      template: str(p, "template"),
+      fingerprint: JSON.stringify({ model: requireStr(p, "model"), revision: str(p, "revision"), labels: model.labels, quantize: str(p, "quantize") }),
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.finish();
+    const lines = [`wrote ${result.written.toLocaleString("en-US")} rows to ${output}`];
+    if (result.alreadyComplete) lines.push("(the interrupted run had already finished)");
+    else if (result.resumedFrom) lines.push(`(resumed after ${result.resumedFrom.toLocaleString("en-US")} rows)`);
+    if (result.skipped.count) {
+      lines.push(`skipped ${result.skipped.count.toLocaleString("en-US")} rows:`);
+      for (const i of result.skipped.items.slice(0, 20)) lines.push(`  ${i.file}${i.row !== undefined ? `, row ${i.row}` : ""}${i.column ? `, column "${i.column}"` : ""}: ${i.reason}`);
+      if (result.skipped.count > 20) lines.push(`  … and ${result.skipped.count - 20} more`);
+    }
+    process.stderr.write(lines.join("\n") + "\n");
+    return 0;
+  } finally {
+    await model.dispose();
+  }
+}
+
+export const classifyCommand: Command = {
+  name: "classify",
+  summary: "ESCI label and probabilities for one pair or a whole file (resumable)",
+  help: HELP,
+  run,
+};

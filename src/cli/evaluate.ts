@@ -1,0 +1,123 @@
+/**
+ * `esci evaluate`: KDD Cup 2022 metrics and an HTML report, for a model on labelled data or for a
+ * predictions file against gold judgements. Flag parsing and printing only; the join, metrics
+ * and report are esci/evaluate.ts and esci/report/.
+ */
+import { EsciError } from "../errors/index.js";
+import type { EsciFilter } from "../esci/dataset.js";
+import { evaluateFiles, evaluateScorer, type Metrics, type Task } from "../esci/evaluate.js";
+import { renderSummary, writeReport } from "../esci/report/html.js";
+import { bool, num, parseFlags, requireStr, str } from "./args.js";
+import { DATASET_FLAGS, loadCrossEncoder, MODEL_FLAGS, parseOnError, parseVersion } from "./classify.js";
+import type { Command } from "./command.js";
+import { ProgressBar } from "./progress.js";
+
+const HELP = `Usage:
+  esci evaluate --model M --data PATH [--task 1|2|3] [--locale us] [--split test] [--limit N] --report DIR
+  esci evaluate --predictions P --gold G [--task 1|2|3] --report DIR
+
+Writes DIR/metrics.json (task1.ndcg, task2.accuracy/micro_f1/macro_f1/weighted_f1/per_class/
+confusion, task3.micro_f1, calibration, skipped) and DIR/report.html (self-contained), and prints
+a summary. Each task is reported when the inputs allow it.
+
+  --model M            score --data with this cross-encoder (see esci classify --help for
+                       --labels, --revision, --threads, --quantize, --batch-size, --max-length)
+  --data PATH          ESCI dataset directory, or a JSONL/CSV/Parquet pair file with gold labels
+                       ("label" or "esci_label"; "query_id"/"product_id" optional)
+  --predictions P      JSONL (or CSV/Parquet) with query_id, product_id and one of probs
+                       ({label: p}), label or score
+  --gold G             ESCI dataset directory (or its examples .parquet), or a JSONL/CSV with
+                       query_id, product_id, esci_label
+  --task 1|2|3         only this task; also picks the dataset version (1: small, 2–3: large)
+  --locale L           us (default), es, jp or all          (dataset gold/data only)
+  --split S            test (default), train or all         (dataset gold/data only)
+  --version V          small, large or all (default: small for --task 1, else large)
+  --limit N            first N judgements after filtering
+  --template T         product text template for --data DIR (default "{title}")
+  --on-error fail|skip stop at the first bad row (default) or skip it and list it in the report
+  --bins N             calibration bins (default 15)
+  --report DIR         where metrics.json and report.html go`;
+
+function parseTask(raw: string | undefined): Task | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === "1" || raw === "2" || raw === "3") return Number(raw) as Task;
+  throw new EsciError("INVALID_ARGUMENT", `--task must be 1, 2 or 3, got "${raw}"`);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const p = parseFlags(argv, {
+    ...MODEL_FLAGS,
+    ...DATASET_FLAGS,
+    data: { type: "string" },
+    predictions: { type: "string" },
+    gold: { type: "string" },
+    task: { type: "string" },
+    report: { type: "string" },
+    "on-error": { type: "string" },
+    bins: { type: "string" },
+  });
+  const report = requireStr(p, "report");
+  const task = parseTask(str(p, "task"));
+  const tasks = task ? [task] : undefined;
+  const filter: EsciFilter = {
+    locale: str(p, "locale") ?? "us",
+    split: str(p, "split") ?? "test",
+    version: parseVersion(p, task === 1 ? "small" : "large"),
+    limit: num(p, "limit", { integer: true, min: 1 }),
+  };
+  const onError = parseOnError(p);
+  const bins = num(p, "bins", { integer: true, min: 1, max: 1000 });
+  const predictions = str(p, "predictions");
+  const gold = str(p, "gold");
+  const data = str(p, "data");
+  const model = str(p, "model");
+  const quiet = bool(p, "quiet");
+
+  let metrics: Metrics;
+  if (predictions !== undefined || gold !== undefined) {
+    if (model !== undefined || data !== undefined) throw new EsciError("INVALID_ARGUMENT", "give either --model and --data, or --predictions and --gold");
+    const pred = requireStr(p, "predictions");
+    const g = requireStr(p, "gold");
+    metrics = await evaluateFiles({
+      predictions: pred,
+      gold: g,
+      filter,
+      tasks,
+      onError,
+      bins,
+      inputs: { predictions: pred, gold: g, ...filter, task },
+    });
+  } else {
+    if (model === undefined || data === undefined) throw new EsciError("INVALID_ARGUMENT", "missing --model and --data (or --predictions and --gold)");
+    const scorer = await loadCrossEncoder(p);
+    const bar = new ProgressBar({ label: "evaluate", unit: "pairs", quiet });
+    try {
+      metrics = await evaluateScorer(scorer, {
+        data,
+        ...filter,
+        template: str(p, "template"),
+        batchSize: num(p, "batch-size", { integer: true, min: 1 }),
+        maxLength: num(p, "max-length", { integer: true, min: 3 }),
+        tasks,
+        onError,
+        bins,
+        inputs: { model, labels: scorer.labels, data, ...filter, task },
+        onProgress: (done, total) => bar.update(done, total),
+      });
+      bar.finish();
+    } finally {
+      await scorer.dispose();
+    }
+  }
+  const out = await writeReport(report, metrics);
+  process.stdout.write(renderSummary(metrics));
+  process.stderr.write(`wrote ${out.metrics} and ${out.html}\n`);
+  return 0;
+}
+
+export const evaluateCommand: Command = {
+  name: "evaluate",
+  summary: "KDD Cup 2022 metrics (nDCG, F1, substitute F1) and an HTML report",
+  help: HELP,
+  run,
+};

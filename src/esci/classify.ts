@@ -1,0 +1,192 @@
+/**
+ * Score a pair file (or an ESCI dataset directory) with any PairScorer into a prediction JSONL
+ * file that can be resumed after a crash.
+ *
+ * Rows are scored in consecutive batches of `batchSize` records and written in input order;
+ * commits (io/resumable.ts) fall on batch boundaries, so a resumed run re-forms exactly the same
+ * batches as an uninterrupted one (the same padding, hence the same numbers from a real model)
+ * and its output file is byte-identical. Skipped rows are tracked as committed (rows up to the
+ * last commit, saved in the marker) and pending (read ahead, re-read on resume), so a resumed run
+ * neither loses nor double-counts them.
+ */
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { EsciError, isEsciError } from "../errors/index.js";
+import type { Pair, PairPrediction, PairScorer } from "../models/types.js";
+import { ResumableOutput } from "./io/resumable.js";
+import { IssueLog, type InputIssue, type OnError, type SkippedSummary } from "./issues.js";
+import { openPairSource, type PairRecord } from "./pairs.js";
+import { formatPredictionLine } from "./predictions.js";
+import type { EsciReadOptions } from "./dataset.js";
+
+export interface ClassifyFileOptions extends EsciReadOptions {
+  input: string;
+  output: string;
+  resume?: boolean;
+  onError?: OnError;
+  /** Records per scorer call (default 32). */
+  batchSize?: number;
+  maxLength?: number;
+  /** Extra identity of the run checked on resume, e.g. the model name and labels. */
+  fingerprint?: string;
+  /** Commit at most this often (default 1000 ms); every batch when 0. */
+  commitIntervalMs?: number;
+  /** fsync before each commit (default true). */
+  durable?: boolean;
+  onProgress?: (done: number, total: number | undefined) => void;
+}
+
+export interface ClassifyFileResult {
+  /** Rows written to the output, including those of a resumed run's earlier part. */
+  written: number;
+  /** Records consumed before this call started (0 for a fresh run). */
+  resumedFrom: number;
+  alreadyComplete: boolean;
+  skipped: SkippedSummary;
+}
+
+interface MarkerState {
+  lastRow: number;
+  written: number;
+  skipped: SkippedSummary;
+}
+
+async function fingerprintOf(o: ClassifyFileOptions): Promise<string> {
+  const st = await stat(o.input).catch(() => undefined);
+  return JSON.stringify({
+    input: resolve(o.input),
+    size: st?.isDirectory() ? undefined : st?.size,
+    mtime: st?.isDirectory() ? undefined : st?.mtimeMs,
+    batchSize: o.batchSize ?? 32,
+    maxLength: o.maxLength,
+    onError: o.onError ?? "fail",
+    locale: o.locale,
+    split: o.split,
+    version: o.version,
+    limit: o.limit,
+    template: o.template,
+    extra: o.fingerprint,
+  });
+}
+
+export async function classifyFile(scorer: PairScorer, options: ClassifyFileOptions): Promise<ClassifyFileResult> {
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new EsciError("INVALID_ARGUMENT", `batchSize must be a positive integer, got ${batchSize}`);
+  const onError = options.onError ?? "fail";
+  const interval = options.commitIntervalMs ?? 1000;
+
+  const out = await ResumableOutput.open<MarkerState>(options.output, {
+    resume: options.resume,
+    fingerprint: await fingerprintOf(options),
+    durable: options.durable,
+  });
+  const committed = IssueLog.fromJSON(out.resumed?.state?.skipped);
+  if (out.alreadyComplete) {
+    await out.finish(out.resumed?.consumed ?? 0);
+    return { written: out.resumed?.state?.written ?? 0, resumedFrom: out.resumed?.consumed ?? 0, alreadyComplete: true, skipped: committed.toJSON() };
+  }
+
+  const resumeRow = out.resumed?.state?.lastRow ?? 0;
+  let pendingIssues: InputIssue[] = [];
+  const onIssue =
+    onError === "skip"
+      ? (i: InputIssue) => {
+          // Rows up to the resume point were already logged by the interrupted run.
+          if (i.row === undefined || i.row > resumeRow) pendingIssues.push(i);
+        }
+      : undefined;
+
+  let consumed = out.resumed?.consumed ?? 0;
+  let written = out.resumed?.state?.written ?? 0;
+  let lastRow = resumeRow;
+  let toSkip = consumed;
+  let lastCommit = Date.now();
+
+  const commitState = (): MarkerState => {
+    const keep: InputIssue[] = [];
+    for (const i of pendingIssues) {
+      if (i.row === undefined || i.row <= lastRow) committed.add(i);
+      else keep.push(i);
+    }
+    pendingIssues = keep;
+    return { lastRow, written, skipped: committed.toJSON() };
+  };
+
+  try {
+    const source = await openPairSource(options.input, { ...options, onIssue });
+    const total = source.total;
+    const progress = () => options.onProgress?.(consumed + committed.count + pendingIssues.length, total);
+
+    const scoreBatch = async (batch: PairRecord[]) => {
+      const preds = await predictBatch(scorer, batch, options, onError, (i) => pendingIssues.push(i));
+      for (let k = 0; k < batch.length; k++) {
+        const p = preds[k];
+        if (!p) continue;
+        out.write(formatPredictionLine(batch[k].fields, p));
+        written++;
+      }
+      consumed += batch.length;
+      lastRow = batch[batch.length - 1].row;
+      if (interval === 0 || Date.now() - lastCommit >= interval) {
+        await out.commit(consumed, commitState());
+        lastCommit = Date.now();
+      }
+      progress();
+    };
+
+    let batch: PairRecord[] = [];
+    for await (const records of source.batches()) {
+      for (const r of records) {
+        if (toSkip > 0) {
+          toSkip--;
+          continue;
+        }
+        batch.push(r);
+        if (batch.length === batchSize) {
+          await scoreBatch(batch);
+          batch = [];
+        }
+      }
+    }
+    if (batch.length) await scoreBatch(batch);
+    // Issues after the last record (trailing bad rows) belong to the finished run.
+    lastRow = Number.MAX_SAFE_INTEGER;
+    await out.finish(consumed, commitState());
+    return { written, resumedFrom: out.resumed?.consumed ?? 0, alreadyComplete: false, skipped: committed.toJSON() };
+  } finally {
+    await out.close();
+  }
+}
+
+/** Score one batch; under --on-error skip, a failing batch is retried pair by pair and failures are skipped. */
+async function predictBatch(
+  scorer: PairScorer,
+  batch: PairRecord[],
+  options: ClassifyFileOptions,
+  onError: OnError,
+  report: (i: InputIssue) => void,
+): Promise<(PairPrediction | undefined)[]> {
+  const pairs: Pair[] = batch.map((r) => [r.query, r.product]);
+  const opts = { batchSize: options.batchSize ?? 32, maxLength: options.maxLength };
+  try {
+    return checkCount(await scorer.predict(pairs, opts), pairs.length);
+  } catch (e) {
+    if (onError !== "skip" || !isEsciError(e) || e.code === "INTERNAL") throw e;
+  }
+  const out: (PairPrediction | undefined)[] = [];
+  for (let k = 0; k < pairs.length; k++) {
+    try {
+      out.push(checkCount(await scorer.predict([pairs[k]], opts), 1)[0]);
+    } catch (e) {
+      if (!isEsciError(e) || e.code === "INTERNAL") throw e;
+      report({ kind: "scoring_failed", file: batch[k].file, row: batch[k].row, reason: e.message });
+      out.push(undefined);
+    }
+  }
+  return out;
+}
+
+function checkCount(preds: PairPrediction[], n: number): PairPrediction[] {
+  if (preds.length !== n) throw new EsciError("INTERNAL", `scorer returned ${preds.length} predictions for ${n} pairs`);
+  return preds;
+}

@@ -1,0 +1,23 @@
+/**
+ * The ESCI toolkit: the Shopping Queries Dataset and pair-file readers, the KDD Cup 2022 metrics,
+ * resumable file scoring and evaluation reports. Everything here takes a `PairScorer`, never a
+ * concrete model, so it is tested with fakes and shared by the CLI, the server and training.
+ */
+export * from "./labels.js";
+export * from "./issues.js";
+export * from "./metrics/index.js";
+export { readEsciJudgements, openEsciPairs, esciFiles, parseTemplate, renderTemplate, EXAMPLES_FILE, PRODUCTS_FILE, DEFAULT_TEMPLATE } from "./dataset.js";
+export type { EsciFilter, EsciReadOptions, EsciJudgement, DatasetVersion, ProductTemplate } from "./dataset.js";
+export { openPairSource, openPairFile, pairFromRow } from "./pairs.js";
+export type { PairRecord, PairSource, PairSourceOptions } from "./pairs.js";
+export { predictionRow, formatPredictionLine, parsePredictionRow, rankingScore } from "./predictions.js";
+export type { ParsedPrediction, ScoreSource } from "./predictions.js";
+export { classifyFile } from "./classify.js";
+export type { ClassifyFileOptions, ClassifyFileResult } from "./classify.js";
+export { evaluateFiles, evaluateScorer, loadGold, EvaluationSet } from "./evaluate.js";
+export type { Metrics, Task, Task1Metrics, ScoreDistribution, EvaluateFilesOptions, EvaluateScorerOptions } from "./evaluate.js";
+export { renderReportHtml, renderSummary, writeReport } from "./report/html.js";
+export { ResumableOutput } from "./io/resumable.js";
+export { writeFileAtomic } from "./io/atomic.js";
+export { readTableBatches, countTableRows } from "./io/table.js";
+export { csvField } from "./io/csv.js";
