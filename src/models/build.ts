@@ -9,7 +9,7 @@ import { EsciError } from "../errors/index.js";
 import { GraphBuilder } from "../onnx/graph.js";
 import { DataType } from "../onnx/proto.js";
 import type { EncoderConfig } from "./config.js";
-import { embeddingSum, encoderLayers, type EncoderGraphInputs, type FusionOptions } from "./encoder.js";
+import { embeddingSum, encoderLayers, type DropoutHook, type EncoderGraphInputs, type FusionOptions } from "./encoder.js";
 import type { ModelFamily } from "./family.js";
 import { pool, type SentenceTransformerConfig } from "./pooling.js";
 import { Weights, type TensorSource } from "./weights.js";
@@ -47,6 +47,11 @@ export function checkClassifier(cfg: EncoderConfig, family: ModelFamily, source:
   }
 }
 
+export interface BuildOptions {
+  /** Training graphs: emits Dropout where HF applies it (needs NO_FUSION). Absent for inference. */
+  dropout?: DropoutHook;
+}
+
 export function buildModelGraph(
   cfg: EncoderConfig,
   family: ModelFamily,
@@ -54,7 +59,9 @@ export function buildModelGraph(
   task: ModelTask,
   fusion: FusionOptions,
   st?: SentenceTransformerConfig,
+  options: BuildOptions = {},
 ): BuiltGraph {
+  const { dropout } = options;
   if (task === "classify") checkClassifier(cfg, family, source);
   const w = new Weights(source, encoderPrefix(family, source));
   const g = new GraphBuilder(`esci-${cfg.modelType}-${task}`);
@@ -65,15 +72,15 @@ export function buildModelGraph(
   };
   if (family.usesTokenTypeIds) inputs.tokenTypeIds = g.input("token_type_ids", DataType.INT64, dims);
 
-  const x = embeddingSum(g, w, cfg, inputs.inputIds, family.positionEmbeddings(g, w, cfg, inputs), family.tokenTypeEmbeddings(g, w, cfg, inputs));
-  const hidden = encoderLayers(g, w, cfg, x, inputs.attentionMask, fusion); // (B,T,H)
+  const x = embeddingSum(g, w, cfg, inputs.inputIds, family.positionEmbeddings(g, w, cfg, inputs), family.tokenTypeEmbeddings(g, w, cfg, inputs), dropout);
+  const hidden = encoderLayers(g, w, cfg, x, inputs.attentionMask, fusion, dropout); // (B,T,H)
 
   let outputName: string;
   let outputWidth: number;
   if (task === "classify") {
     outputName = "logits";
     outputWidth = cfg.id2label.length;
-    g.output(family.classifierHead(g, w, cfg, hidden), outputName, DataType.FLOAT, ["batch", outputWidth]);
+    g.output(family.classifierHead(g, w, cfg, hidden, dropout), outputName, DataType.FLOAT, ["batch", outputWidth]);
   } else {
     if (!st) throw new Error("embed task needs the sentence-transformers config");
     outputName = "sentence_embedding";

@@ -37,6 +37,24 @@ export const ALL_FUSIONS: FusionOptions = { attention: "MultiHeadAttention", ski
 /** HF's extended attention mask uses the dtype's minimum for masked keys. */
 const FLOAT32_MIN = -3.4028234663852886e38;
 
+/**
+ * Where Hugging Face applies nn.Dropout in these models: "hidden" (hidden_dropout_prob) after the
+ * embeddings' LayerNorm and after the attention-output and FFN-output dense layers, before their
+ * residual add; "attention" (attention_probs_dropout_prob) on the attention probabilities;
+ * "classifier" (classifier_dropout, else hidden_dropout_prob) in the sequence-classification heads.
+ */
+export type DropoutSite = "hidden" | "attention" | "classifier";
+
+/**
+ * Emits a training-mode dropout of `x` at `site` and returns its output. Training graphs pass one;
+ * inference graphs pass none, and then no node at all is emitted, so their graphs are unchanged.
+ */
+export type DropoutHook = (g: GraphBuilder, x: string, site: DropoutSite) => string;
+
+function drop(g: GraphBuilder, x: string, site: DropoutSite, dropout: DropoutHook | undefined): string {
+  return dropout ? dropout(g, x, site) : x;
+}
+
 export interface EncoderGraphInputs {
   inputIds: string; // int64 [B,T]
   attentionMask: string; // int64 [B,T]
@@ -84,7 +102,7 @@ function attentionBias(g: GraphBuilder, mask: string): string {
   return g.op("Unsqueeze", [bias, g.constI64([1, 2])]);
 }
 
-function selfAttentionPlain(g: GraphBuilder, w: Weights, x: string, bias: string, p: string, cfg: EncoderConfig): string {
+function selfAttentionPlain(g: GraphBuilder, w: Weights, x: string, bias: string, p: string, cfg: EncoderConfig, dropout?: DropoutHook): string {
   const H = cfg.hiddenSize;
   const nh = cfg.numHeads;
   const hd = H / nh;
@@ -93,7 +111,7 @@ function selfAttentionPlain(g: GraphBuilder, w: Weights, x: string, bias: string
   const k = heads(linear(g, w, x, `${p}.attention.self.key`, H, H), [0, 2, 3, 1]); // (B,nh,hd,T)
   const v = heads(linear(g, w, x, `${p}.attention.self.value`, H, H), [0, 2, 1, 3]); // (B,nh,T,hd)
   const scores = g.add(g.op("Div", [g.matmul(q, k), g.constF32([Math.sqrt(hd)], [])]), bias); // (B,nh,T,T)
-  const probs = g.op("Softmax", [scores], { axis: -1 });
+  const probs = drop(g, g.op("Softmax", [scores], { axis: -1 }), "attention", dropout);
   const ctx = g.transpose(g.matmul(probs, v), [0, 2, 1, 3]); // (B,T,nh,hd)
   return g.reshape(ctx, [0, 0, H]); // (B,T,H)
 }
@@ -134,9 +152,10 @@ function outputBlock(
   inDim: number,
   cfg: EncoderConfig,
   fused: boolean,
+  dropout?: DropoutHook,
 ): string {
   const H = cfg.hiddenSize;
-  if (!fused) return layerNorm(g, w, g.add(linear(g, w, x, dense, inDim, H), residual), ln, cfg);
+  if (!fused) return layerNorm(g, w, g.add(drop(g, linear(g, w, x, dense, inDim, H), "hidden", dropout), residual), ln, cfg);
   const y = g.matmul(x, w.linearT(g, `${dense}.weight`, inDim, H));
   const gamma = w.tensor(g, `${ln}.weight`, [H]);
   const beta = w.tensor(g, `${ln}.bias`, [H]);
@@ -160,24 +179,42 @@ function intermediate(g: GraphBuilder, w: Weights, x: string, p: string, cfg: En
 }
 
 /** Sum of embeddings → LayerNorm. `positions` and `tokenTypes` are already-gathered rows. */
-export function embeddingSum(g: GraphBuilder, w: Weights, cfg: EncoderConfig, inputIds: string, positions: string, tokenTypes: string): string {
+export function embeddingSum(
+  g: GraphBuilder,
+  w: Weights,
+  cfg: EncoderConfig,
+  inputIds: string,
+  positions: string,
+  tokenTypes: string,
+  dropout?: DropoutHook,
+): string {
   const words = g.op("Gather", [w.tensor(g, `${w.prefix}embeddings.word_embeddings.weight`, [cfg.vocabSize, cfg.hiddenSize]), inputIds], { axis: 0 });
   const sum = g.add(g.add(words, tokenTypes), positions);
-  return layerNorm(g, w, sum, `${w.prefix}embeddings.LayerNorm`, cfg);
+  return drop(g, layerNorm(g, w, sum, `${w.prefix}embeddings.LayerNorm`, cfg), "hidden", dropout);
 }
 
 /** The encoder blocks on embeddings `x` (B,T,H) → last hidden state (B,T,H). */
-export function encoderLayers(g: GraphBuilder, w: Weights, cfg: EncoderConfig, x: string, attentionMask: string, fusion: FusionOptions): string {
+export function encoderLayers(
+  g: GraphBuilder,
+  w: Weights,
+  cfg: EncoderConfig,
+  x: string,
+  attentionMask: string,
+  fusion: FusionOptions,
+  dropout?: DropoutHook,
+): string {
   if (cfg.numLayers === 0) throw new EsciError("CORRUPT_FILE", "config.json: num_hidden_layers is 0");
+  // The fused contrib ops have no dropout inside; training graphs use the plain ops (NO_FUSION).
+  if (dropout && (fusion.attention || fusion.skipLayerNorm)) throw new Error("dropout needs the plain attention and LayerNorm ops (NO_FUSION)");
   const bias = fusion.attention ? undefined : attentionBias(g, attentionMask);
   const mask32 = fusion.attention ? g.op("Cast", [attentionMask], { to: DataType.INT32 }) : undefined;
   let h = x;
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `${w.prefix}encoder.layer.${i}`;
-    const ctx = fusion.attention ? selfAttentionFused(g, w, h, mask32!, p, cfg, fusion.attention) : selfAttentionPlain(g, w, h, bias!, p, cfg);
-    const attnOut = outputBlock(g, w, ctx, h, `${p}.attention.output.dense`, `${p}.attention.output.LayerNorm`, cfg.hiddenSize, cfg, fusion.skipLayerNorm);
+    const ctx = fusion.attention ? selfAttentionFused(g, w, h, mask32!, p, cfg, fusion.attention) : selfAttentionPlain(g, w, h, bias!, p, cfg, dropout);
+    const attnOut = outputBlock(g, w, ctx, h, `${p}.attention.output.dense`, `${p}.attention.output.LayerNorm`, cfg.hiddenSize, cfg, fusion.skipLayerNorm, dropout);
     const inter = intermediate(g, w, attnOut, p, cfg, fusion.gelu);
-    h = outputBlock(g, w, inter, attnOut, `${p}.output.dense`, `${p}.output.LayerNorm`, cfg.intermediateSize, cfg, fusion.skipLayerNorm);
+    h = outputBlock(g, w, inter, attnOut, `${p}.output.dense`, `${p}.output.LayerNorm`, cfg.intermediateSize, cfg, fusion.skipLayerNorm, dropout);
   }
   return h;
 }

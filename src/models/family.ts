@@ -5,7 +5,7 @@
  */
 import type { GraphBuilder } from "../onnx/graph.js";
 import type { EncoderConfig } from "./config.js";
-import type { EncoderGraphInputs } from "./encoder.js";
+import type { DropoutHook, EncoderGraphInputs } from "./encoder.js";
 import type { Weights } from "./weights.js";
 
 export interface ModelFamily {
@@ -23,6 +23,6 @@ export interface ModelFamily {
   positionEmbeddings(g: GraphBuilder, w: Weights, cfg: EncoderConfig, inputs: EncoderGraphInputs): string;
   /** Token-type embeddings broadcastable to (B,T,H). */
   tokenTypeEmbeddings(g: GraphBuilder, w: Weights, cfg: EncoderConfig, inputs: EncoderGraphInputs): string;
-  /** Last hidden state (B,T,H) → logits (B, num_labels). */
-  classifierHead(g: GraphBuilder, w: Weights, cfg: EncoderConfig, hidden: string): string;
+  /** Last hidden state (B,T,H) → logits (B, num_labels); `dropout` only in training graphs. */
+  classifierHead(g: GraphBuilder, w: Weights, cfg: EncoderConfig, hidden: string, dropout?: DropoutHook): string;
 }

@@ -25,7 +25,9 @@ export interface TensorSource {
 export interface InitializerOrigin {
   initializer: string;
   sources: string[];
-  transform: "none" | "transpose" | "concat-transpose";
+  transform: "none" | "transpose" | "concat-transpose" | "row";
+  /** For "row": which row of the 2-D source tensor the initializer is. */
+  row?: number;
 }
 
 export function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
@@ -137,7 +139,7 @@ export class Weights {
     const full = this.resolve(name)!;
     this.checkShape(full, dims);
     const init = `${full}[${row}]`;
-    this.origins.push({ initializer: init, sources: [full], transform: "none" });
+    this.origins.push({ initializer: init, sources: [full], transform: "row", row });
     return g.weight({
       name: init,
       dataType: DataType.FLOAT,

@@ -6,7 +6,7 @@
  */
 import type { GraphBuilder } from "../../onnx/graph.js";
 import type { EncoderConfig } from "../config.js";
-import { linear } from "../encoder.js";
+import { linear, type DropoutHook } from "../encoder.js";
 import type { ModelFamily } from "../family.js";
 import type { Weights } from "../weights.js";
 
@@ -30,10 +30,11 @@ export const bert: ModelFamily = {
     return g.op("Gather", [w.tensor(g, name, [cfg.typeVocabSize, cfg.hiddenSize]), inputs.tokenTypeIds], { axis: 0 });
   },
 
-  classifierHead(g: GraphBuilder, w: Weights, cfg: EncoderConfig, hidden: string) {
+  classifierHead(g: GraphBuilder, w: Weights, cfg: EncoderConfig, hidden: string, dropout?: DropoutHook) {
     const H = cfg.hiddenSize;
     const cls = g.gatherIndex(hidden, 0, 1); // (B,H)
-    const pooled = g.op("Tanh", [linear(g, w, cls, `${w.prefix}pooler.dense`, H, H)]);
+    let pooled = g.op("Tanh", [linear(g, w, cls, `${w.prefix}pooler.dense`, H, H)]);
+    if (dropout) pooled = dropout(g, pooled, "classifier");
     return linear(g, w, pooled, "classifier", H, cfg.id2label.length); // (B,L)
   },
 };

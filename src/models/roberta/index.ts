@@ -8,7 +8,7 @@
 import type { GraphBuilder } from "../../onnx/graph.js";
 import { DataType } from "../../onnx/proto.js";
 import type { EncoderConfig } from "../config.js";
-import { linear } from "../encoder.js";
+import { linear, type DropoutHook } from "../encoder.js";
 import type { ModelFamily } from "../family.js";
 import type { Weights } from "../weights.js";
 
@@ -32,10 +32,12 @@ export const roberta: ModelFamily = {
     return w.tableRow(g, `${w.prefix}embeddings.token_type_embeddings.weight`, [cfg.typeVocabSize, cfg.hiddenSize], 0);
   },
 
-  classifierHead(g: GraphBuilder, w: Weights, cfg: EncoderConfig, hidden: string) {
+  classifierHead(g: GraphBuilder, w: Weights, cfg: EncoderConfig, hidden: string, dropout?: DropoutHook) {
     const H = cfg.hiddenSize;
-    const first = g.gatherIndex(hidden, 0, 1); // (B,H): the <s> token
-    const dense = g.op("Tanh", [linear(g, w, first, "classifier.dense", H, H)]);
+    // RobertaClassificationHead: dropout → dense → tanh → dropout → out_proj
+    const drop = (x: string) => (dropout ? dropout(g, x, "classifier") : x);
+    const first = drop(g.gatherIndex(hidden, 0, 1)); // (B,H): the <s> token
+    const dense = drop(g.op("Tanh", [linear(g, w, first, "classifier.dense", H, H)]));
     return linear(g, w, dense, "classifier.out_proj", H, cfg.id2label.length); // (B,L)
   },
 };
