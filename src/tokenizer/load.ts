@@ -23,6 +23,9 @@ import type { LoadTokenizerOptions, PairTokenizer } from "./types.js";
 /** Used when neither model_max_length nor a position limit is known (BERT/RoBERTa's usual size). */
 const FALLBACK_MAX_LENGTH = 512;
 
+/** Model types @huggingface/tokenizers implements (an untyped model is left to its own inference). */
+const SUPPORTED_MODEL_TYPES = ["BPE", "WordPiece", "Unigram"];
+
 /** Tokenizer config keys through which the JS library would change the text where HF's fast tokenizers do not. */
 const SLOW_ONLY_CONFIG_KEYS = ["remove_space", "do_lowercase_and_remove_accent"];
 
@@ -60,6 +63,12 @@ export function createPairTokenizer(json: JsonObject, settings: TokenizerSetting
   if (!model || typeof model !== "object" || !model.vocab || typeof model.vocab !== "object") {
     throw new EsciError("CORRUPT_FILE", `${source}: "model" with a "vocab" is missing`, { file: source, field: "model" });
   }
+  if (typeof model.type === "string" && !SUPPORTED_MODEL_TYPES.includes(model.type)) {
+    throw new EsciError("UNSUPPORTED", `${source}: tokenizer model type ${model.type} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`, {
+      file: source,
+      field: "model.type",
+    });
+  }
   if (json.added_tokens !== undefined && !Array.isArray(json.added_tokens)) {
     throw new EsciError("CORRUPT_FILE", `${source}: "added_tokens" must be a list`, { file: source, field: "added_tokens" });
   }
@@ -72,9 +81,10 @@ export function createPairTokenizer(json: JsonObject, settings: TokenizerSetting
     added_tokens: json.added_tokens ?? [],
     normalizer,
     pre_tokenizer: preTokenizer,
-    // Special tokens are added by frame.ts after truncation, so the library never adds them.
+    // Special tokens are added by frame.ts after truncation, so the library never adds them;
+    // and esci never decodes, so an exotic decoder cannot stop a tokenizer from loading.
     post_processor: null,
-    decoder: json.decoder ?? null,
+    decoder: null,
   };
   const libraryConfig: JsonObject = { ...settings.config };
   for (const k of SLOW_ONLY_CONFIG_KEYS) delete libraryConfig[k];

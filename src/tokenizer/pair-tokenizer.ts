@@ -23,6 +23,12 @@ export interface PairTokenizerParts {
 
 const NO_SPECIAL_TOKENS = { add_special_tokens: false } as const;
 
+// Short texts (queries above all: an ESCI batch repeats each query across many products) are
+// cached text → ids. Cached arrays are only ever read. The cache is emptied when full, which is
+// cheaper than LRU bookkeeping and enough for a hot set of queries.
+const CACHE_MAX_TEXT_LENGTH = 128;
+const CACHE_MAX_ENTRIES = 8192;
+
 export class HfPairTokenizer implements PairTokenizer {
   readonly defaultMaxLength: number;
   readonly padTokenId: number;
@@ -31,6 +37,7 @@ export class HfPairTokenizer implements PairTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly frame: Frame;
   private readonly rewrite: TextRewrite | null;
+  private readonly cache = new Map<string, number[]>();
 
   constructor(parts: PairTokenizerParts) {
     this.tokenizer = parts.tokenizer;
@@ -42,12 +49,22 @@ export class HfPairTokenizer implements PairTokenizer {
     this.source = parts.source;
   }
 
-  /** Token ids of one side, no special tokens. */
-  private ids(text: string): number[] {
+  /** Token ids of one side, no special tokens. Read-only: the array may be shared via the cache. */
+  private ids(text: string): readonly number[] {
     if (typeof text !== "string") {
       throw new EsciError("INVALID_INPUT", `expected a string to tokenize, got ${text === null ? "null" : typeof text}`);
     }
-    return this.tokenizer.encode(this.rewrite ? this.rewrite(text) : text, NO_SPECIAL_TOKENS).ids;
+    const cacheable = text.length <= CACHE_MAX_TEXT_LENGTH;
+    if (cacheable) {
+      const hit = this.cache.get(text);
+      if (hit !== undefined) return hit;
+    }
+    const ids = this.tokenizer.encode(this.rewrite ? this.rewrite(text) : text, NO_SPECIAL_TOKENS).ids;
+    if (cacheable) {
+      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
+      this.cache.set(text, ids);
+    }
+    return ids;
   }
 
   private checkMaxLength(maxLength: number, added: number): void {
