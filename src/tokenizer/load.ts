@@ -58,7 +58,7 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
 }
 
 /** Builds the tokenizer from a tokenizer.json object; `source` names the file(s) in errors. */
-export function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, options: LoadTokenizerOptions, source: string): PairTokenizer {
+function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, options: LoadTokenizerOptions, source: string): PairTokenizer {
   const model = json.model as JsonObject | undefined;
   if (!model || typeof model !== "object" || !model.vocab || typeof model.vocab !== "object") {
     throw new EsciError("CORRUPT_FILE", `${source}: "model" with a "vocab" is missing`, { file: source, field: "model" });
