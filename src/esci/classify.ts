@@ -104,10 +104,11 @@ export async function classifyFile(scorer: PairScorer, options: ClassifyFileOpti
 
   const commitState = (): MarkerState => {
     const keep: InputIssue[] = [];
-    for (const i of pendingIssues) {
-      if (i.row === undefined || i.row <= lastRow) committed.add(i);
-      else keep.push(i);
-    }
+    const done: InputIssue[] = [];
+    for (const i of pendingIssues) (i.row === undefined || i.row <= lastRow ? done : keep).push(i);
+    // Reader issues arrive ahead of scoring failures; list them all in row order.
+    done.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
+    for (const i of done) committed.add(i);
     pendingIssues = keep;
     return { lastRow, written, skipped: committed.toJSON() };
   };
