@@ -36,20 +36,11 @@ export interface LoadOptions {
   onBuildProgress?: (done: number, total: number) => void;
 }
 
-export interface LoadedModel {
-  /** Where the model files are (a local dir or an HF cache snapshot). */
-  dir: string;
+export interface LoadedModel extends PreparedModel {
   /** The id or path the user gave. */
   id: string;
-  config: EncoderConfig;
-  family: ModelFamily;
   tokenizer: PairTokenizer;
   session: OnnxSession;
-  /** The built ONNX model file (in esci's cache). */
-  onnxPath: string;
-  outputName: string;
-  outputWidth: number;
-  st?: SentenceTransformerConfig;
 }
 
 function checkpointSource(dir: string): TensorSource & { files: string[]; close(): void } {
@@ -65,9 +56,22 @@ function checkpointSource(dir: string): TensorSource & { files: string[]; close(
   };
 }
 
-export async function loadModel(id: string, task: ModelTask, opts: LoadOptions = {}): Promise<LoadedModel> {
-  const resolved = await resolveModel(id, { ...opts.hub, revision: opts.revision });
-  const dir = resolved.dir;
+export interface PreparedModel {
+  dir: string;
+  config: EncoderConfig;
+  family: ModelFamily;
+  st?: SentenceTransformerConfig;
+  /** The built ONNX model file (in esci's cache). */
+  onnxPath: string;
+  outputName: string;
+  outputWidth: number;
+}
+
+/**
+ * A model directory → its built ONNX file (from the cache, or built now). No tokenizer and no
+ * session: tests and benchmarks use this to run the graph on given token ids.
+ */
+export function prepareOnnxModel(dir: string, task: ModelTask, opts: Pick<LoadOptions, "fusion" | "quantize" | "onBuildProgress"> = {}): PreparedModel {
   const config = readConfig(dir);
   const family = familyFor(config.modelType, join(dir, "config.json"));
   const st = task === "embed" ? readSentenceTransformerConfig(dir) : undefined;
@@ -75,13 +79,9 @@ export async function loadModel(id: string, task: ModelTask, opts: LoadOptions =
     throw new EsciError("INVALID_ARGUMENT", `quantize must be "int8", got "${String(opts.quantize)}"`);
   }
   const fusion = opts.fusion ?? ALL_FUSIONS;
-
   const source = checkpointSource(dir);
-  let onnxDir: string;
-  let outputName: string;
-  let outputWidth: number;
   try {
-    onnxDir = builtModelDir({
+    const onnxDir = builtModelDir({
       weights: source.files.map((f) => fileDigest(f)),
       config: config.raw,
       task,
@@ -91,19 +91,24 @@ export async function loadModel(id: string, task: ModelTask, opts: LoadOptions =
     });
     // Built even on a cache hit (cheap: no weights are read) to validate the checkpoint's shapes.
     const built = buildModelGraph(config, family, source, task, fusion, st);
-    outputName = built.outputName;
-    outputWidth = built.outputWidth;
     // Embeddings and the small head stay float32: they cost little time and most accuracy.
     if (opts.quantize === "int8") quantizeMatMulWeights(built.graph, (name) => name.includes("encoder.layer."));
     if (!isBuilt(onnxDir)) exportGraph(built.graph, onnxDir, { onProgress: opts.onBuildProgress });
+    return { dir, config, family, st, onnxPath: join(onnxDir, MODEL_FILE), outputName: built.outputName, outputWidth: built.outputWidth };
   } finally {
     source.close();
   }
+}
 
+export async function loadModel(id: string, task: ModelTask, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const resolved = await resolveModel(id, { ...opts.hub, revision: opts.revision });
+  const prepared = prepareOnnxModel(resolved.dir, task, opts);
+  const { config, family, st } = prepared;
   const maxTokens = family.maxTokens(config);
-  if (maxTokens < 3) throw new EsciError("CORRUPT_FILE", `${join(dir, "config.json")}: max_position_embeddings ${config.maxPositionEmbeddings} leaves no room for a pair`);
-  const tokenizer = await loadTokenizer(dir, { maxPositions: st?.maxSeqLength ? Math.min(st.maxSeqLength, maxTokens) : maxTokens });
-  const onnxPath = join(onnxDir, MODEL_FILE);
-  const session = await OnnxSession.create(onnxPath, { threads: opts.threads });
-  return { dir, id, config, family, tokenizer, session, onnxPath, outputName, outputWidth, st };
+  if (maxTokens < 3) {
+    throw new EsciError("CORRUPT_FILE", `${join(prepared.dir, "config.json")}: max_position_embeddings ${config.maxPositionEmbeddings} leaves no room for a pair`);
+  }
+  const tokenizer = await loadTokenizer(prepared.dir, { maxPositions: maxTokens });
+  const session = await OnnxSession.create(prepared.onnxPath, { threads: opts.threads });
+  return { ...prepared, id, tokenizer, session };
 }
