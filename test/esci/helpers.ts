@@ -4,7 +4,7 @@
  * the location of the real 16-row sample (../shared/data/esci-sample next to the repo).
  */
 import { mkdtempSync } from "node:fs";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -151,6 +151,7 @@ export function writeProducts(path: string, rows: readonly ProductRow[], o: Writ
 
 /** A dataset directory with both files. */
 export function writeDataset(dir: string, examples: readonly ExampleRow[], products: readonly ProductRow[], o: WriteOptions = {}): string {
+  mkdirSync(dir, { recursive: true });
   writeExamples(join(dir, "shopping_queries_dataset_examples.parquet"), examples, o);
   writeProducts(join(dir, "shopping_queries_dataset_products.parquet"), products, o);
   return dir;

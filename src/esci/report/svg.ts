@@ -47,7 +47,7 @@ export function confusionHeatmap(cm: ConfusionMatrix, names: Readonly<Record<str
   const cell = 72;
   const left = 110;
   const top = 56;
-  const w = left + n * cell + 20;
+  const w = Math.max(left + n * cell + 20, 400);
   const h = top + n * cell + 40;
   let body = text(left + (n * cell) / 2, 18, "predicted", 'text-anchor="middle" class="axis"');
   body += text(16, top + (n * cell) / 2, "gold", `text-anchor="middle" class="axis" transform="rotate(-90 16 ${f(top + (n * cell) / 2)})"`);
@@ -61,11 +61,12 @@ export function confusionHeatmap(cm: ConfusionMatrix, names: Readonly<Record<str
       const y = top + i * cell;
       const fg = share > 0.55 ? "#fff" : "#111";
       body += `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${heat(share)}" stroke="#fff"/>`;
-      body += text(x + cell / 2, y + cell / 2 - 2, v.toLocaleString("en-US"), `text-anchor="middle" fill="${fg}" class="big"`);
-      body += text(x + cell / 2, y + cell / 2 + 15, `${f(share * 100, 1)}%`, `text-anchor="middle" fill="${fg}" class="small"`);
+      // style=, not fill=: the page's CSS colours text and would override a presentation attribute
+      body += text(x + cell / 2, y + cell / 2 - 2, v.toLocaleString("en-US"), `text-anchor="middle" class="big" style="fill:${fg}"`);
+      body += text(x + cell / 2, y + cell / 2 + 15, `${f(share * 100, 1)}%`, `text-anchor="middle" class="small" style="fill:${fg}"`);
     });
   });
-  body += text(left, h - 12, "cell colour: share of the gold row (recall on the diagonal)", 'class="small"');
+  body += text(10, h - 12, "colour: share of the gold row (diagonal = recall)", 'class="small"');
   return svg(w, h, "Confusion matrix", body);
 }
 
@@ -159,14 +160,15 @@ export function scoreDistributions(edges: readonly number[], perClass: Readonly<
   let maxShare = 0;
   for (const [l, counts] of Object.entries(perClass)) {
     const total = counts.reduce((a, b) => a + b, 0);
+    if (!total) continue; // a class with no gold products has no curve
     shares[l] = counts.map((c) => (total ? c / total : 0));
     maxShare = Math.max(maxShare, ...shares[l]);
   }
-  maxShare = maxShare || 1;
+  const step = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5].find((s) => (maxShare || 1) / s <= 5) ?? 0.5;
+  maxShare = Math.ceil((maxShare || 1) / step) * step;
   const y = (v: number) => top + ph - (v / maxShare) * ph;
   let body = "";
-  for (let t = 0; t <= 4; t++) {
-    const v = (maxShare * t) / 4;
+  for (let v = 0; v <= maxShare + 1e-9; v += step) {
     body += `<line x1="${left}" x2="${left + pw}" y1="${f(y(v))}" y2="${f(y(v))}" class="grid"/>`;
     body += text(left - 6, y(v) + 4, `${f(v * 100, 0)}%`, 'text-anchor="end" class="small"');
   }
