@@ -2,8 +2,10 @@
 import { classifyCommand } from "./classify.js";
 import type { Command } from "./command.js";
 import { evaluateCommand } from "./evaluate.js";
+import { predictCommand } from "./predict.js";
 
 export const commands: Command[] = [
+  predictCommand,
   classifyCommand,
   evaluateCommand,
 ];

@@ -49,6 +49,8 @@ export class ProgressBar {
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
   private finished = false;
+  /** `done` at the last line written, so finish() does not repeat an identical line. */
+  private drawnDone = -1;
 
   constructor(private readonly opts: ProgressOptions) {
     this.total = opts.total;
@@ -101,7 +103,9 @@ export class ProgressBar {
     const now = Date.now();
     const every = this.tty ? 100 : 5000;
     if (!force && now - this.lastDraw < every) return;
+    if (force && !this.tty && this.drawnDone === this.done) return;
     this.lastDraw = now;
+    this.drawnDone = this.done;
     const line = this.render();
     if (this.tty) this.stream.write(`\r${line}\x1b[K`);
     else this.stream.write(`${line}\n`);

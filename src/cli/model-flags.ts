@@ -1,0 +1,96 @@
+/**
+ * Flags shared by every command that loads a model (predict, classify, evaluate, index, search,
+ * substitutes, serve, train), and the one way to load a model from them: download and graph-build
+ * progress on stderr, the reference checkpoints as defaults so a user with internet access needs
+ * no flags.
+ */
+import { EsciError } from "../errors/index.js";
+import { downloadProgressTo } from "../hub/progress.js";
+import { BiEncoder } from "../models/bi-encoder.js";
+import { CrossEncoder } from "../models/cross-encoder.js";
+import type { LoadOptions } from "../models/loader.js";
+import { bool, num, str, type Options, type Parsed } from "./args.js";
+import { ProgressBar } from "./progress.js";
+
+/** The model card's checkpoint: DistilRoBERTa fine-tuned for 4-way ESCI classification. */
+export const DEFAULT_CROSS_ENCODER = "sllawlis/distilroberta-ce-esci";
+/** Its base, a sentence-transformers bi-encoder. */
+export const DEFAULT_BI_ENCODER = "sentence-transformers/all-distilroberta-v1";
+
+export const MODEL_FLAGS: Options = {
+  model: { type: "string" },
+  labels: { type: "string" },
+  revision: { type: "string" },
+  threads: { type: "string" },
+  quantize: { type: "string" },
+  "batch-size": { type: "string" },
+  "max-length": { type: "string" },
+  quiet: { type: "boolean" },
+};
+
+export const MODEL_FLAGS_HELP = `  --model M            hub id (downloaded into the Hugging Face cache) or a local directory
+                       (default: ${DEFAULT_CROSS_ENCODER})
+  --revision R         hub branch, tag or commit (default: main)
+  --batch-size N       most pairs per ONNX Runtime call (batches are also capped by a token budget)
+  --max-length N       truncate to N tokens (default: tokenizer model_max_length, capped by the position table)
+  --labels a,b,…       label names in the model's id order (for checkpoints that only say LABEL_0…)
+  --quantize int8      dynamic int8 quantization of the encoder's weights (faster; cached)
+  --threads N          ONNX Runtime threads (default: all cores)
+  --quiet              no progress bars`;
+
+export function parseLabels(p: Parsed): string[] | undefined {
+  const raw = str(p, "labels");
+  if (raw === undefined) return undefined;
+  const labels = raw.split(",").map((s) => s.trim());
+  if (labels.some((l) => l === "")) throw new EsciError("INVALID_ARGUMENT", `--labels must be comma-separated names, got "${raw}"`);
+  return labels;
+}
+
+function parseQuantize(p: Parsed): "int8" | undefined {
+  const q = str(p, "quantize");
+  if (q !== undefined && q !== "int8") throw new EsciError("INVALID_ARGUMENT", `--quantize must be "int8", got "${q}"`);
+  return q;
+}
+
+/** Load options from the flags, with progress bars for downloads and graph building. */
+async function withProgress<T>(p: Parsed, load: (opts: LoadOptions) => Promise<T>): Promise<T> {
+  const quiet = bool(p, "quiet");
+  const download = new ProgressBar({ label: "download", unit: "B", quiet });
+  const build = new ProgressBar({ label: "building ONNX graph", unit: "tensors", quiet });
+  const toBar = downloadProgressTo(download);
+  let downloaded = false;
+  let built = false;
+  try {
+    return await load({
+      revision: str(p, "revision"),
+      threads: num(p, "threads", { integer: true, min: 1 }),
+      quantize: parseQuantize(p),
+      hub: {
+        onProgress: (e) => {
+          downloaded = true;
+          toBar(e);
+        },
+        onWarning: (m) => process.stderr.write(`esci: warning: ${m}\n`),
+      },
+      onBuildProgress: (done, total) => {
+        built = true;
+        build.update(done, total);
+      },
+    });
+  } finally {
+    if (downloaded) download.finish();
+    if (built) build.finish();
+  }
+}
+
+/** The --model cross-encoder (default: the model card's checkpoint). */
+export function loadCrossEncoder(p: Parsed, flag = "model"): Promise<CrossEncoder> {
+  const id = str(p, flag) ?? DEFAULT_CROSS_ENCODER;
+  return withProgress(p, (opts) => CrossEncoder.load(id, { ...opts, labels: parseLabels(p) }));
+}
+
+/** The bi-encoder named by `flag` (default: all-distilroberta-v1). */
+export function loadBiEncoder(p: Parsed, flag = "model"): Promise<BiEncoder> {
+  const id = str(p, flag) ?? DEFAULT_BI_ENCODER;
+  return withProgress(p, (opts) => BiEncoder.load(id, opts));
+}

@@ -1,0 +1,62 @@
+/**
+ * `esci predict`: score a pair file with a cross-encoder (or embed a text file with a bi-encoder)
+ * into JSONL, one output row per input row in input order.
+ */
+import { EsciError } from "../errors/index.js";
+import { classifyFile } from "../esci/classify.js";
+import { embedFile } from "../esci/embed.js";
+import { bool, num, parseFlags, requireStr, str } from "./args.js";
+import type { Command } from "./command.js";
+import { DEFAULT_BI_ENCODER, loadBiEncoder, loadCrossEncoder, MODEL_FLAGS, MODEL_FLAGS_HELP } from "./model-flags.js";
+import { ProgressBar } from "./progress.js";
+
+const HELP = `Usage:
+  esci predict --model M --input FILE --output FILE [--batch-size N] [--max-length N] [--labels a,b,…]
+  esci predict --task embed --model B --input FILE --output FILE
+
+Reads JSONL, CSV or Parquet. The classify task (default) needs "query" and "product" fields and
+writes each input row's fields plus "logits" (label-id order), "probs" ({label: p}: softmax, or the
+sigmoid of a one-logit head) and "label" (the arg-max name). The embed task needs "text" and writes
+"embedding" (default model: ${DEFAULT_BI_ENCODER}).
+
+Flags:
+  --task classify|embed
+  --input FILE         rows to score
+  --output FILE        JSONL output (appears when complete)
+${MODEL_FLAGS_HELP}`;
+
+export const predictCommand: Command = {
+  name: "predict",
+  summary: "score query–product pairs (or embed texts) from a file into JSONL",
+  help: HELP,
+  async run(argv) {
+    const p = parseFlags(argv, { ...MODEL_FLAGS, task: { type: "string" }, input: { type: "string" }, output: { type: "string" } });
+    const task = str(p, "task") ?? "classify";
+    if (task !== "classify" && task !== "embed") throw new EsciError("INVALID_ARGUMENT", `--task must be classify or embed, got "${task}"`);
+    const input = requireStr(p, "input");
+    const output = requireStr(p, "output");
+    const batchSize = num(p, "batch-size", { integer: true, min: 1 });
+    const maxLength = num(p, "max-length", { integer: true, min: 2 });
+    const bar = new ProgressBar({ label: task === "embed" ? "embedding" : "scoring", unit: task === "embed" ? "texts" : "pairs", quiet: bool(p, "quiet") });
+    if (task === "embed") {
+      const be = await loadBiEncoder(p);
+      try {
+        const r = await embedFile(be, { input, output, batchSize, maxLength, onProgress: (d, t) => bar.update(d, t) });
+        bar.finish();
+        process.stderr.write(`esci: wrote ${r.written} embeddings (${be.dimension} dims) to ${output}\n`);
+      } finally {
+        await be.dispose();
+      }
+      return 0;
+    }
+    const ce = await loadCrossEncoder(p);
+    try {
+      const r = await classifyFile(ce, { input, output, batchSize, maxLength, onProgress: (d, t) => bar.update(d, t) });
+      bar.finish();
+      process.stderr.write(`esci: wrote ${r.written} predictions to ${output}\n`);
+    } finally {
+      await ce.dispose();
+    }
+    return 0;
+  },
+};
