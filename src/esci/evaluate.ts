@@ -117,10 +117,11 @@ export class EvaluationSet {
   addPrediction(p: ParsedPrediction, file: string, row: number): void {
     const i = this.index.get(EvaluationSet.key(p.query_id, p.product_id));
     if (i === undefined) {
-      raise(
-        { kind: "prediction_without_gold", file, row, column: "product_id", reason: `no gold judgement for (query_id ${p.query_id}, product_id ${p.product_id})` },
-        this.onIssue,
-      );
+      const issue: InputIssue = { kind: "prediction_without_gold", file, row, column: "product_id", reason: `no gold judgement for (query_id ${p.query_id}, product_id ${p.product_id})` };
+      if (!this.onIssue) {
+        throw new EsciError("INVALID_INPUT", `${describeIssue(issue)} (check the locale/split/version filters, or pass --on-error skip)`, { ...issue });
+      }
+      this.onIssue(issue);
       return;
     }
     if (this.predRow[i] !== 0) {

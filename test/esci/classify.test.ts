@@ -12,7 +12,7 @@ import { describe, it } from "node:test";
 import { EsciError } from "../../src/errors/index.js";
 import { classifyFile, ResumableOutput, type ClassifyFileResult } from "../../src/esci/index.js";
 import type { Pair, PairPrediction } from "../../src/models/types.js";
-import { FakeScorer, fakePrediction, HAVE_SAMPLE, REPO_ROOT, SAMPLE_DIR, tmp } from "./helpers.js";
+import { FakeScorer, fakePrediction, HAVE_SAMPLE, REPO_ROOT, SAMPLE_DIR, tmp, rng } from "./helpers.js";
 
 /** Input rows: mostly valid, some invalid (missing/wrong-typed product, bad label), some that fail scoring. */
 function makeInput(n: number): { lines: string[]; valid: { q: string; p: string; fields: Record<string, unknown> }[] } {
@@ -180,8 +180,7 @@ describe("kill -9 and resume", () => {
       assert.equal(refDone.code, 0);
       const refResult = JSON.parse(refDone.stdout) as ClassifyFileResult;
 
-      let seed = 1234 + interval;
-      const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rnd = rng(1234 + interval);
       const out = join(dir, "out.jsonl");
       let kills = 0;
       let final: ClassifyFileResult | undefined;

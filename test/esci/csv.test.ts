@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { csvField } from "../../src/esci/index.js";
 import { readCsvBatches, type CsvRecord } from "../../src/esci/io/csv.js";
-import { tmp } from "./helpers.js";
+import { tmp, rng } from "./helpers.js";
 
 async function readAll(path: string): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];
@@ -55,8 +55,7 @@ describe("CSV reader (RFC 4180)", () => {
 
   it("round-trips random fields across 1 MiB chunk boundaries", async () => {
     const alphabet = ['"', ",", "\n", "\r\n", "a", "é", " ", "ü", "漢", "x"];
-    let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = rng(7);
     const rows: string[][] = [["query", "product"]];
     for (let i = 0; i < 30000; i++) {
       const f = () => Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join("");

@@ -23,7 +23,7 @@ import {
   type EsciLabel,
   type Metrics,
 } from "../../src/esci/index.js";
-import { FakeScorer, HAVE_SAMPLE, REPO_ROOT, SAMPLE_DIR, tmp, writeDataset, type ExampleRow, type ProductRow } from "./helpers.js";
+import { FakeScorer, HAVE_SAMPLE, REPO_ROOT, SAMPLE_DIR, tmp, writeDataset, type ExampleRow, type ProductRow, rng } from "./helpers.js";
 
 const L: EsciLabel[] = ["E", "S", "C", "I"];
 
@@ -31,8 +31,7 @@ const L: EsciLabel[] = ["E", "S", "C", "I"];
 function makeCase() {
   const gold: { query_id: number; product_id: string; esci_label: EsciLabel }[] = [];
   const preds: { query_id: number; product_id: string; probs: Record<string, number> }[] = [];
-  let seed = 99;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = rng(99);
   for (let q = 0; q < 12; q++) {
     for (let k = 0; k < 6; k++) {
       const label = q === 11 ? "I" : L[(q + k * 3) % 4 === 2 && k % 2 ? 2 : (q * 7 + k) % 4];

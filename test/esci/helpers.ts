@@ -22,6 +22,17 @@ export function tmp(prefix = "esci-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** mulberry32: a seeded 32-bit PRNG for reproducible test data. */
+export function rng(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export const FAKE_LABELS = ["exact", "substitute", "complement", "irrelevant"] as const;
 
 function softmax(x: number[]): number[] {
