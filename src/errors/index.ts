@@ -19,6 +19,9 @@ export type ErrorCode =
   | "TOO_LARGE" // a request exceeds a configured limit
   | "OVERLOADED" // the batching queue is full
   | "CONFLICT" // e.g. a store made by another embedding model
+  | "MALFORMED" // a request body that does not parse at all (bad JSON, wrong content type)
+  | "UNAVAILABLE" // the service is starting, draining for shutdown, or lacks the part a route needs
+  | "CANCELLED" // the caller went away (a client disconnected) before the work ran
   | "INTERNAL";
 
 export interface ErrorTableRow {
@@ -39,6 +42,10 @@ export const ERROR_TABLE: Record<ErrorCode, ErrorTableRow> = {
   TOO_LARGE: { exitCode: 10, httpStatus: 413 },
   OVERLOADED: { exitCode: 11, httpStatus: 429 },
   CONFLICT: { exitCode: 12, httpStatus: 409 },
+  MALFORMED: { exitCode: 13, httpStatus: 400 },
+  UNAVAILABLE: { exitCode: 14, httpStatus: 503 },
+  // 499: nginx's "client closed request"; no client reads it, but logs and metrics do.
+  CANCELLED: { exitCode: 130, httpStatus: 499 },
   INTERNAL: { exitCode: 1, httpStatus: 500 },
 };
 
