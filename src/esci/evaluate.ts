@@ -10,19 +10,20 @@
  * unjudged documents too) and a judgement without prediction still counts in its query's ideal
  * DCG (as trec_eval does) but not in Tasks 2–3; both are counted and listed in `skipped`.
  */
+import { stat } from "node:fs/promises";
 import { EsciError } from "../errors/index.js";
 import type { PairScorer } from "../models/types.js";
 import { readEsciJudgements, type EsciFilter } from "./dataset.js";
+import { openParquet } from "./io/parquet.js";
 import { readTableBatches, tableFormatOf } from "./io/table.js";
 import { describeIssue, IssueLog, raise, type InputIssue, type IssueHandler, type OnError, type SkippedSummary } from "./issues.js";
-import { ESCI_GAINS, ESCI_LABELS, parseEsciLabel, type EsciLabel } from "./labels.js";
+import { ESCI_GAINS, ESCI_LABELS, esciLabelsOf, parseEsciLabel, type EsciLabel } from "./labels.js";
 import { calibration, type CalibrationResult } from "./metrics/calibration.js";
 import { classificationReport, substituteReport, type ClassificationReport, type SubstituteReport } from "./metrics/classification.js";
 import { meanNdcg, type JudgedItem } from "./metrics/ranking.js";
 import { openPairSource, type PairRecord } from "./pairs.js";
 import { parsePredictionRow, rankingScore, type ParsedPrediction, type ScoreSource } from "./predictions.js";
 import { checkId, isAbsent } from "./values.js";
-import { stat } from "node:fs/promises";
 
 export type Task = 1 | 2 | 3;
 
@@ -265,7 +266,6 @@ export async function loadGold(set: EvaluationSet, path: string, filter: EsciFil
   const dir = await isDirectory(path);
   let official = dir;
   if (!dir && tableFormatOf(path) === "parquet") {
-    const { openParquet } = await import("./io/parquet.js");
     const pq = await openParquet(path);
     official = pq.columnNames.includes("esci_label") && pq.columnNames.includes("product_locale");
     await pq.close();
@@ -372,13 +372,9 @@ export interface EvaluateScorerOptions extends EvaluateCommon, EsciFilter {
 export async function evaluateScorer(scorer: PairScorer, o: EvaluateScorerOptions): Promise<Metrics> {
   const log = new IssueLog();
   const onIssue = o.onError === "skip" ? log.add : undefined;
-  const modelLabels = scorer.labels.map((l) => parseEsciLabel(l));
+  // A one-logit reranker gives a Task 1 score only; otherwise every label must be an ESCI label.
   const oneLogit = scorer.labels.length === 1;
-  if (!oneLogit && modelLabels.some((l) => l === undefined)) {
-    throw new EsciError("UNSUPPORTED", `model labels (${scorer.labels.join(", ")}) are not ESCI labels; pass --labels E,S,C,I in the model's id order`, {
-      labels: [...scorer.labels],
-    });
-  }
+  if (!oneLogit) esciLabelsOf(scorer.labels);
   const set = new EvaluationSet(onIssue);
   const source = await openPairSource(o.data, { ...o, onIssue });
   const batchSize = o.batchSize ?? 32;

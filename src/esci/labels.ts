@@ -96,16 +96,3 @@ export function expectedGain(probs: Readonly<Record<string, number>>, origin?: O
   }
   return g;
 }
-
-/** The arg-max key of a probability map (first key wins ties, as numpy.argmax does in id order). */
-export function argmaxLabel(probs: Readonly<Record<string, number>>): string | undefined {
-  let best: string | undefined;
-  let bestP = -Infinity;
-  for (const [k, p] of Object.entries(probs)) {
-    if (p > bestP) {
-      best = k;
-      bestP = p;
-    }
-  }
-  return best;
-}

@@ -44,7 +44,6 @@ async function exists(path: string): Promise<boolean> {
 
 export class ResumableOutput<S = unknown> {
   private pending: string[] = [];
-  private pendingBytes = 0;
   private bytes: number;
   private closed = false;
 
@@ -116,12 +115,6 @@ export class ResumableOutput<S = unknown> {
   /** Queue text for the next commit (nothing reaches the file before then). */
   write(text: string): void {
     this.pending.push(text);
-    this.pendingBytes += text.length;
-  }
-
-  /** Bytes of text queued (UTF-16 units; a hint for when to commit). */
-  get queued(): number {
-    return this.pendingBytes;
   }
 
   /** Write the queued text, make it durable, then record `consumed` and `state` in the marker. */
@@ -130,7 +123,6 @@ export class ResumableOutput<S = unknown> {
     if (this.pending.length) {
       const buf = Buffer.from(this.pending.join(""), "utf8");
       this.pending = [];
-      this.pendingBytes = 0;
       let off = 0;
       while (off < buf.length) {
         const { bytesWritten } = await this.fh.write(buf, off, buf.length - off, this.bytes + off);
