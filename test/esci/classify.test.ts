@@ -5,7 +5,7 @@
  * an uninterrupted run byte for byte.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -169,7 +169,7 @@ function runWorker(input: string, output: string, resume: boolean, interval: num
 
 describe("kill -9 and resume", () => {
   for (const interval of [0, 15]) {
-    it(`ends with the same bytes as an uninterrupted run (commit interval ${interval} ms)`, async () => {
+    it(`ends with the same bytes as an uninterrupted run (commit interval ${interval} ms)`, async (t) => {
       const dir = tmp();
       const input = join(dir, "in.jsonl");
       const { lines } = makeInput(3000);
@@ -197,10 +197,42 @@ describe("kill -9 and resume", () => {
       }
       assert.ok(final, "the run finished");
       assert.ok(kills >= 3, `killed ${kills} times`);
+      t.diagnostic(`killed ${kills} times before the run finished`);
       assert.ok(readFileSync(out).equals(readFileSync(ref)), "output identical to the uninterrupted run");
       assert.deepEqual(final!.skipped, refResult.skipped);
       assert.equal(final!.written, refResult.written);
       assert.deepEqual(readdirSync(dir).sort(), ["in.jsonl", "out.jsonl", "ref.jsonl"]);
     });
   }
+});
+
+describe("esci classify (CLI, tiny fixture model)", () => {
+  const model = join(REPO_ROOT, "test", "fixtures", "models", "tiny-roberta-esci");
+  const cli = join(REPO_ROOT, "dist", "src", "cli", "main.js");
+  const env = { ...process.env, ESCI_CACHE: tmp("esci-cache-") };
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, "classify", "--model", model, "--quiet", ...args], { encoding: "utf8", env });
+
+  it("one pair prints the label and every probability; a file gets one row per pair", { skip: existsSync(model) ? false : "no fixture model" }, () => {
+    const one = run(["--query", "red shoe", "--product", "red running shoe", "--json"]);
+    assert.equal(one.status, 0, one.stderr);
+    const pred = JSON.parse(one.stdout);
+    assert.deepEqual(Object.keys(pred.probs), ["exact", "substitute", "complement", "irrelevant"]);
+    const text = run(["--query", "red shoe", "--product", "red running shoe"]);
+    assert.match(text.stdout, /^label: \w+\n  exact +0\.\d{4}\n/);
+
+    const dir = tmp();
+    const input = join(dir, "in.csv");
+    writeFileSync(input, 'query,product,label\nred shoe,"red shoe, size 9",E\nusb cable,garden hose,I\n');
+    const out = join(dir, "out.jsonl");
+    const r = run(["--input", input, "--output", out, "--batch-size", "1", "--max-length", "32"]);
+    assert.equal(r.status, 0, r.stderr);
+    const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((x) => [x.query, x.product, x.gold_label]), [["red shoe", "red shoe, size 9", "E"], ["usb cable", "garden hose", "I"]]);
+    assert.ok(rows.every((x) => x.logits.length === 4 && typeof x.label === "string"));
+    for (const x of rows) assert.ok(Math.abs(Object.values(x.probs as Record<string, number>).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+
+    const bad = run(["--input", input, "--output", out, "--on-error", "maybe"]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--on-error must be "fail" or "skip"/);
+  });
 });
