@@ -110,8 +110,13 @@ export async function* readEsciJudgements(
       const out: EsciJudgement[] = [];
       for (let i = 0; i < s.length; i++) {
         const row = s.rowStart + i + 1;
-        const loc = c.product_locale[i];
-        if (locale !== "all" && loc !== locale) continue;
+        // A null filter value cannot be placed in or out of the selection: report it, never drop it silently.
+        const unknown = locale !== "all" && c.product_locale[i] == null ? "product_locale" : split && c.split[i] == null ? "split" : vcol && c[vcol][i] == null ? vcol : undefined;
+        if (unknown) {
+          raise({ kind: "missing_value", file: path, row, column: unknown, reason: "missing value (needed by the filters)" }, options.onIssue);
+          continue;
+        }
+        if (locale !== "all" && c.product_locale[i] !== locale) continue;
         if (split && c.split[i] !== split) continue;
         if (vcol && !flagSet(c[vcol][i])) continue;
         const j = judgementAt(path, row, c, i, options.withQuery === true);

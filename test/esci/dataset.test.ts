@@ -142,6 +142,14 @@ describe("ESCI judgements", () => {
     );
   });
 
+  it("a row whose locale is null is reported, not filtered away silently", async () => {
+    const d = writeDataset(tmp(), [{ query: "a", query_id: 1, product_id: "P1", esci_label: "E" }, { query: "a", query_id: 1, product_id: "P2", esci_label: "E", product_locale: null }], PRODUCTS);
+    await assert.rejects(judgements(d), /row 2, column "product_locale": missing value/);
+    const log = new IssueLog();
+    assert.equal((await judgements(d, { locale: "all", onIssue: log.add })).length, 1);
+    assert.deepEqual(log.items.map((i) => [i.row, i.column, i.kind]), [[2, "product_locale", "missing_value"]]);
+  });
+
   it("a directory without the examples file is NOT_FOUND", async () => {
     await assert.rejects(judgements(tmp()), (e: Error & { code?: string }) => e.code === "NOT_FOUND" && /not an ESCI dataset directory/.test(e.message));
   });

@@ -95,7 +95,7 @@ export interface ExampleRow {
   query: string | null;
   query_id: number | null;
   product_id: string | null;
-  product_locale?: string;
+  product_locale?: string | null;
   esci_label: string | null;
   small_version?: number;
   large_version?: number;
@@ -132,7 +132,7 @@ export function writeExamples(path: string, rows: readonly ExampleRow[], o: Writ
       col("query", "STRING", rows.map((r) => r.query)),
       col("query_id", "INT64", rows.map((r) => big(r.query_id))),
       col("product_id", "STRING", rows.map((r) => r.product_id)),
-      col("product_locale", "STRING", rows.map((r) => r.product_locale ?? "us")),
+      col("product_locale", "STRING", rows.map((r) => (r.product_locale === undefined ? "us" : r.product_locale))),
       col("esci_label", "STRING", rows.map((r) => r.esci_label)),
       col("small_version", "INT64", rows.map((r) => big(r.small_version ?? 1))),
       col("large_version", "INT64", rows.map((r) => big(r.large_version ?? 1))),
