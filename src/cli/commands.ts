@@ -2,10 +2,16 @@
 import { classifyCommand } from "./classify.js";
 import type { Command } from "./command.js";
 import { evaluateCommand } from "./evaluate.js";
+import { indexCommand } from "./index.js";
 import { predictCommand } from "./predict.js";
+import { searchCommand } from "./search.js";
+import { substitutesCommand } from "./substitutes.js";
 
 export const commands: Command[] = [
   predictCommand,
   classifyCommand,
   evaluateCommand,
+  indexCommand,
+  searchCommand,
+  substitutesCommand,
 ];

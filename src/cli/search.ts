@@ -1,0 +1,227 @@
+/**
+ * `esci search`: the two-stage pipeline (search/pipeline.ts) from the command line, printed as a
+ * table or as JSON. Also the helpers the other catalog commands share (index, substitutes, and
+ * evaluate's --store mode): opening a store, loading its bi-encoder and the reranker with progress
+ * bars, and printing hits. Everything else — retrieval, fusion, reranking — is search/.
+ */
+import { existsSync, statSync } from "node:fs";
+import { normalize } from "node:path";
+import { EsciError } from "../errors/index.js";
+import { downloadProgressTo } from "../hub/progress.js";
+import { parseEsciLabel, ESCI_LABEL_NAMES, type EsciLabel } from "../esci/labels.js";
+import { BiEncoder } from "../models/bi-encoder.js";
+import { CrossEncoder } from "../models/cross-encoder.js";
+import { DEFAULT_CANDIDATES, DEFAULT_K, SearchPipeline, type EsciGains, type SearchHit } from "../search/pipeline.js";
+import { openStore, type CatalogStore } from "../search/store.js";
+import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
+import type { Command } from "./command.js";
+import { ProgressBar } from "./progress.js";
+
+/** Flags of the commands that load models for a store. */
+export const STORE_MODEL_FLAGS: Options = {
+  store: { type: "string" },
+  "embed-model": { type: "string" },
+  "rerank-model": { type: "string" },
+  labels: { type: "string" },
+  revision: { type: "string" },
+  threads: { type: "string" },
+  "batch-size": { type: "string" },
+  "max-length": { type: "string" },
+  quiet: { type: "boolean" },
+};
+
+/** A local model directory given two ways ("./m/", "m") is one model: the store compares ids as strings. */
+export function modelRef(id: string): string {
+  try {
+    if (existsSync(id) && statSync(id).isDirectory()) return normalize(id).replace(/[\\/]+$/, "");
+  } catch {
+    // not a local path: a hub id
+  }
+  return id;
+}
+
+async function withLoadBars<T>(quiet: boolean, what: string, load: (hooks: { hub: { onProgress: ReturnType<typeof downloadProgressTo> }; onBuildProgress: (d: number, t: number) => void }) => Promise<T>): Promise<T> {
+  const download = new ProgressBar({ label: `download ${what}`, unit: "B", quiet });
+  const build = new ProgressBar({ label: `build ${what}`, unit: "tensors", quiet });
+  const toBar = downloadProgressTo(download);
+  let downloaded = false;
+  let built = false;
+  try {
+    return await load({
+      hub: {
+        onProgress: (e) => {
+          downloaded = true;
+          toBar(e);
+        },
+      },
+      onBuildProgress: (done, total) => {
+        built = true;
+        build.update(done, total);
+      },
+    });
+  } finally {
+    if (downloaded) download.finish();
+    if (built) build.finish();
+  }
+}
+
+export async function loadBiEncoder(id: string, p: Parsed): Promise<BiEncoder> {
+  return withLoadBars(bool(p, "quiet"), "bi-encoder", (hooks) =>
+    BiEncoder.load(modelRef(id), { revision: str(p, "revision"), threads: num(p, "threads", { integer: true, min: 1 }), ...hooks }),
+  );
+}
+
+export async function loadReranker(id: string, p: Parsed): Promise<CrossEncoder> {
+  const labels = str(p, "labels")?.split(",").map((s) => s.trim());
+  return withLoadBars(bool(p, "quiet"), "reranker", (hooks) =>
+    CrossEncoder.load(modelRef(id), { labels, revision: str(p, "revision"), threads: num(p, "threads", { integer: true, min: 1 }), ...hooks }),
+  );
+}
+
+/**
+ * The pipeline for a store: its own bi-encoder (the model recorded in the store, unless
+ * --embed-model names another, which the pipeline then refuses with CONFLICT) and, when
+ * `rerank`, the --rerank-model cross-encoder. `dispose` releases both and closes the store.
+ */
+export async function openPipeline(p: Parsed, opts: { rerank: boolean; embed?: boolean }): Promise<{ pipeline: SearchPipeline; dispose: () => Promise<void> }> {
+  const rerankModel = str(p, "rerank-model");
+  if (opts.rerank && !rerankModel) throw new EsciError("INVALID_ARGUMENT", "missing --rerank-model M (an ESCI cross-encoder: hub id or local directory), or pass --no-rerank");
+  const store: CatalogStore = await openStore(requireStr(p, "store"), { mustExist: true });
+  let embedder: BiEncoder | undefined;
+  let scorer: CrossEncoder | undefined;
+  try {
+    const space = await store.embedding();
+    const embedModel = str(p, "embed-model") ?? space?.model;
+    if (opts.embed !== false && space && embedModel) embedder = await loadBiEncoder(embedModel, p);
+    if (opts.rerank) scorer = await loadReranker(rerankModel!, p);
+    const pipeline = new SearchPipeline({ store, embedder, scorer });
+    return {
+      pipeline,
+      dispose: async () => {
+        await embedder?.dispose();
+        await scorer?.dispose();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await embedder?.dispose();
+    await scorer?.dispose();
+    await store.close();
+    throw e;
+  }
+}
+
+/** "E=1,S=0.1,C=0.01,I=0" (letters or names) → gains. */
+export function parseGains(raw: string | undefined): Partial<EsciGains> | undefined {
+  if (raw === undefined) return undefined;
+  const out: Partial<Record<EsciLabel, number>> = {};
+  for (const part of raw.split(",")) {
+    const [k, v] = part.split("=");
+    const l = parseEsciLabel(k);
+    const n = Number(v);
+    if (!l || v === undefined || v.trim() === "" || !Number.isFinite(n)) throw new EsciError("INVALID_ARGUMENT", `--gains must look like "E=1,S=0.1,C=0.01,I=0", got "${raw}"`);
+    out[l] = n;
+  }
+  return out;
+}
+
+export function parseOnly(raw: string | undefined): EsciLabel | undefined {
+  if (raw === undefined) return undefined;
+  const l = parseEsciLabel(raw);
+  if (!l) throw new EsciError("INVALID_ARGUMENT", `--only must be exact, substitute, complement or irrelevant (or E, S, C, I), got "${raw}"`);
+  return l;
+}
+
+/** The JSON form of a hit: `{id, title, score, label, probs, stage1_rank, stage1_score}`; label/probs null without reranking. */
+export function hitJson(h: SearchHit): Record<string, unknown> {
+  return { id: h.id, title: h.title, score: h.score, label: h.label ?? null, probs: h.probs ?? null, stage1_rank: h.stage1_rank, stage1_score: h.stage1_score };
+}
+
+function cut(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, Math.max(1, n - 1)) + "…";
+}
+
+/** A readable table of hits, sized to the terminal. */
+export function renderHits(hits: readonly SearchHit[], width = process.stdout.columns || 120): string {
+  if (!hits.length) return "no results\n";
+  const reranked = hits[0].label !== undefined;
+  const idW = Math.min(16, Math.max(2, ...hits.map((h) => h.id.length)));
+  const head = reranked
+    ? `${"#".padStart(3)}  ${"score".padEnd(7)} ${"label".padEnd(11)} ${"P(E)".padStart(5)} ${"P(S)".padStart(5)} ${"P(C)".padStart(5)} ${"P(I)".padStart(5)} ${"s1".padStart(4)}  ${"id".padEnd(idW)}  title`
+    : `${"#".padStart(3)}  ${"rrf".padEnd(7)} ${"bm25".padStart(4)} ${"vec".padStart(4)}  ${"id".padEnd(idW)}  title`;
+  const lines = [head];
+  hits.forEach((h, i) => {
+    const pre = reranked
+      ? `${String(i + 1).padStart(3)}  ${h.score.toFixed(4).padEnd(7)} ${ESCI_LABEL_NAMES[h.label!].padEnd(11)} ${(["E", "S", "C", "I"] as const).map((l) => h.probs![l].toFixed(2).padStart(5)).join(" ")} ${String(h.stage1_rank).padStart(4)}  ${cut(h.id, idW).padEnd(idW)}  `
+      : `${String(i + 1).padStart(3)}  ${h.score.toFixed(4).padEnd(7)} ${String(h.bm25_rank ?? "-").padStart(4)} ${String(h.vector_rank ?? "-").padStart(4)}  ${cut(h.id, idW).padEnd(idW)}  `;
+    lines.push(pre + cut(h.title, Math.max(20, width - pre.length)));
+  });
+  return lines.join("\n") + "\n";
+}
+
+const HELP = `Usage:
+  esci search --store STORE --query "…" --rerank-model M [--k 10] [--candidates 100] [--json]
+  esci search --store STORE --query "…" --no-rerank
+
+Stage 1 fuses BM25 (full-text) and vector kNN (the query embedded by the store's bi-encoder) by
+reciprocal rank fusion; stage 2 scores the candidates with an ESCI cross-encoder and sorts them by
+expected gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0).
+
+  --store STORE         sqlite:PATH or postgres://user@host:port/db[?schema=NAME] (built by esci index)
+  --query Q             the search query
+  --k N                 hits to show (default ${DEFAULT_K})
+  --candidates N        stage-1 candidates to rerank (default ${DEFAULT_CANDIDATES})
+  --rerank-model M      ESCI cross-encoder (hub id or local directory)
+  --no-rerank           stage 1 only (score = RRF score)
+  --only LABEL          keep hits labelled substitute, exact, complement or irrelevant
+  --gains G             e.g. "E=1,S=0.1,C=0.01,I=0" (the default)
+  --template T          product text the reranker reads (default "{title}"; e.g. "{title} {brand}")
+  --embed-model B       query embedder (default: the model recorded in the store)
+  --rrf-k N             RRF constant (default 60)
+  --json                print a JSON array of {id, title, score, label, probs, stage1_rank, stage1_score}
+  --labels a,b,…        reranker label names in id order (for LABEL_0… checkpoints)
+  --revision R, --threads N, --batch-size N, --max-length N, --quiet`;
+
+async function run(argv: string[]): Promise<number> {
+  const p = parseFlags(argv, {
+    ...STORE_MODEL_FLAGS,
+    query: { type: "string" },
+    k: { type: "string" },
+    candidates: { type: "string" },
+    "no-rerank": { type: "boolean" },
+    only: { type: "string" },
+    gains: { type: "string" },
+    template: { type: "string" },
+    "rrf-k": { type: "string" },
+    json: { type: "boolean" },
+  });
+  const query = requireStr(p, "query");
+  const rerank = !bool(p, "no-rerank");
+  const options = {
+    k: num(p, "k", { integer: true, min: 1, max: 10_000 }),
+    candidates: num(p, "candidates", { integer: true, min: 1, max: 10_000 }),
+    only: parseOnly(str(p, "only")),
+    gains: parseGains(str(p, "gains")),
+    productTemplate: str(p, "template"),
+    rrfK: num(p, "rrf-k", { min: 0 }),
+    batchSize: num(p, "batch-size", { integer: true, min: 1 }),
+    maxLength: num(p, "max-length", { integer: true, min: 3 }),
+    rerank,
+  };
+  if (options.only && !rerank) throw new EsciError("INVALID_ARGUMENT", "--only needs the reranker's labels; drop --no-rerank");
+  const { pipeline, dispose } = await openPipeline(p, { rerank });
+  try {
+    const hits = await pipeline.search(query, options);
+    process.stdout.write(bool(p, "json") ? JSON.stringify(hits.map(hitJson), null, 2) + "\n" : renderHits(hits));
+  } finally {
+    await dispose();
+  }
+  return 0;
+}
+
+export const searchCommand: Command = {
+  name: "search",
+  summary: "search a catalog store: BM25 + vector retrieval, reranked by expected ESCI gain",
+  help: HELP,
+  run,
+};
