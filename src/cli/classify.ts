@@ -13,18 +13,7 @@ import type { OnError } from "../esci/issues.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
-
-/** Flags shared by the commands that load a cross-encoder (classify, evaluate). */
-export const MODEL_FLAGS: Options = {
-  model: { type: "string" },
-  labels: { type: "string" },
-  revision: { type: "string" },
-  threads: { type: "string" },
-  quantize: { type: "string" },
-  "batch-size": { type: "string" },
-  "max-length": { type: "string" },
-  quiet: { type: "boolean" },
-};
+import { DEFAULT_CROSS_ENCODER, loadCrossEncoder, MODEL_FLAGS, MODEL_FLAGS_HELP } from "./model-flags.js";
 
 /** Flags that select rows of an ESCI dataset directory. */
 export const DATASET_FLAGS: Options = {
@@ -34,14 +23,6 @@ export const DATASET_FLAGS: Options = {
   limit: { type: "string" },
   template: { type: "string" },
 };
-
-export function parseLabels(p: Parsed): string[] | undefined {
-  const raw = str(p, "labels");
-  if (raw === undefined) return undefined;
-  const labels = raw.split(",").map((s) => s.trim());
-  if (labels.some((l) => l === "")) throw new EsciError("INVALID_ARGUMENT", `--labels must be comma-separated names, got "${raw}"`);
-  return labels;
-}
 
 export function parseOnError(p: Parsed): OnError {
   const v = str(p, "on-error") ?? "fail";
@@ -57,40 +38,6 @@ export function parseVersion(p: Parsed, fallback?: DatasetVersion): DatasetVersi
   return v;
 }
 
-/** Load the --model cross-encoder, drawing download and build progress on stderr. */
-export async function loadCrossEncoder(p: Parsed): Promise<CrossEncoder> {
-  const model = requireStr(p, "model");
-  const quantize = str(p, "quantize");
-  if (quantize !== undefined && quantize !== "int8") throw new EsciError("INVALID_ARGUMENT", `--quantize must be "int8", got "${quantize}"`);
-  const quiet = bool(p, "quiet");
-  const download = new ProgressBar({ label: "download", unit: "B", quiet });
-  const build = new ProgressBar({ label: "build", unit: "tensors", quiet });
-  const toBar = downloadProgressTo(download);
-  let downloaded = false;
-  let built = false;
-  try {
-    return await CrossEncoder.load(model, {
-      labels: parseLabels(p),
-      revision: str(p, "revision"),
-      threads: num(p, "threads", { integer: true, min: 1 }),
-      quantize: quantize as "int8" | undefined,
-      hub: {
-        onProgress: (e) => {
-          downloaded = true;
-          toBar(e);
-        },
-      },
-      onBuildProgress: (done, total) => {
-        built = true;
-        build.update(done, total);
-      },
-    });
-  } finally {
-    if (downloaded) download.finish();
-    if (built) build.finish();
-  }
-}
-
 const HELP = `Usage:
   esci classify --model M --query "…" --product "…" [--json]
   esci classify --model M --input FILE|DIR --output FILE [--resume] [--on-error fail|skip]
@@ -102,7 +49,6 @@ writes JSONL rows = the input's fields + "logits", "probs" ({label: p}) and "lab
 A run killed at any point continues with --resume and ends with the same output file.
 
 Flags:
-  --model M            model id on the hub, or a local directory
   --query, --product   score one pair
   --json               print the one-pair result as JSON
   --input FILE|DIR     pairs to score
@@ -111,13 +57,7 @@ Flags:
   --on-error fail|skip bad rows (missing/wrong-typed fields, unknown labels, missing products):
                        stop with an error naming file, row and column (fail, default), or skip
                        and list them
-  --batch-size N       pairs per model call (default 32)
-  --max-length N       truncate pairs to N tokens (default: the model's limit)
-  --labels a,b,…       label names in the model's id order (for LABEL_0… checkpoints)
-  --revision R         hub branch, tag or commit
-  --threads N          ONNX Runtime threads
-  --quantize int8      dynamic int8 quantization
-  --quiet              no progress bars
+${MODEL_FLAGS_HELP}
 ESCI dataset directory input:
   --locale us          product_locale to keep (us, es, jp, all; default us)
   --split S            train, test or all (default all)
@@ -178,7 +118,7 @@ async function run(argv: string[]): Promise<number> {
       version,
       limit,
       template: str(p, "template"),
-      fingerprint: JSON.stringify({ model: requireStr(p, "model"), revision: str(p, "revision"), labels: model.labels, quantize: str(p, "quantize") }),
+      fingerprint: JSON.stringify({ model: str(p, "model") ?? DEFAULT_CROSS_ENCODER, revision: str(p, "revision"), labels: model.labels, quantize: str(p, "quantize") }),
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.finish();

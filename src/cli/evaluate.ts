@@ -8,7 +8,8 @@ import type { EsciFilter } from "../esci/dataset.js";
 import { evaluateFiles, evaluateScorer, type Metrics, type Task } from "../esci/evaluate.js";
 import { renderSummary, writeReport } from "../esci/report/html.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
-import { DATASET_FLAGS, loadCrossEncoder, MODEL_FLAGS, parseOnError, parseVersion } from "./classify.js";
+import { DATASET_FLAGS, parseOnError, parseVersion } from "./classify.js";
+import { loadCrossEncoder, MODEL_FLAGS } from "./model-flags.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
 

@@ -2,7 +2,7 @@
  * Score a pair file (or an ESCI dataset directory) with any PairScorer into a prediction JSONL
  * file that can be resumed after a crash.
  *
- * Rows are scored in consecutive batches of `batchSize` records and written in input order;
+ * Rows are scored in consecutive chunks of `chunkSize` records and written in input order;
  * commits (io/resumable.ts) fall on batch boundaries, so a resumed run re-forms exactly the same
  * batches as an uninterrupted one (the same padding, hence the same numbers from a real model)
  * and its output file is byte-identical. Skipped rows are tracked as committed (rows up to the
@@ -24,8 +24,13 @@ export interface ClassifyFileOptions extends EsciReadOptions {
   output: string;
   resume?: boolean;
   onError?: OnError;
-  /** Records per scorer call (default 32). */
+  /** Most pairs per ONNX Runtime call (passed to the scorer). */
   batchSize?: number;
+  /**
+   * Records per scorer call (default 1024): the unit the scorer sorts by length and packs into
+   * batches, and the unit of resume, so a resumed run forms exactly the same batches.
+   */
+  chunkSize?: number;
   maxLength?: number;
   /** Extra identity of the run checked on resume, e.g. the model name and labels. */
   fingerprint?: string;
@@ -57,7 +62,8 @@ async function fingerprintOf(o: ClassifyFileOptions): Promise<string> {
     input: resolve(o.input),
     size: st?.isDirectory() ? undefined : st?.size,
     mtime: st?.isDirectory() ? undefined : st?.mtimeMs,
-    batchSize: o.batchSize ?? 32,
+    batchSize: o.batchSize,
+    chunkSize: o.chunkSize ?? 1024,
     maxLength: o.maxLength,
     onError: o.onError ?? "fail",
     locale: o.locale,
@@ -70,8 +76,8 @@ async function fingerprintOf(o: ClassifyFileOptions): Promise<string> {
 }
 
 export async function classifyFile(scorer: PairScorer, options: ClassifyFileOptions): Promise<ClassifyFileResult> {
-  const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new EsciError("INVALID_ARGUMENT", `batchSize must be a positive integer, got ${batchSize}`);
+  const chunkSize = options.chunkSize ?? 1024;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new EsciError("INVALID_ARGUMENT", `chunkSize must be a positive integer, got ${chunkSize}`);
   const onError = options.onError ?? "fail";
   const interval = options.commitIntervalMs ?? 1000;
 
@@ -143,7 +149,7 @@ export async function classifyFile(scorer: PairScorer, options: ClassifyFileOpti
           continue;
         }
         batch.push(r);
-        if (batch.length === batchSize) {
+        if (batch.length === chunkSize) {
           await scoreBatch(batch);
           batch = [];
         }
@@ -168,7 +174,7 @@ async function predictBatch(
   report: (i: InputIssue) => void,
 ): Promise<(PairPrediction | undefined)[]> {
   const pairs: Pair[] = batch.map((r) => [r.query, r.product]);
-  const opts = { batchSize: options.batchSize ?? 32, maxLength: options.maxLength };
+  const opts = { batchSize: options.batchSize, maxLength: options.maxLength };
   try {
     return checkCount(await scorer.predict(pairs, opts), pairs.length);
   } catch (e) {

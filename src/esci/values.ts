@@ -21,9 +21,12 @@ function typeName(v: unknown): string {
   return typeof v;
 }
 
-/** A non-empty string. */
+/**
+ * A string. An empty string is a valid text: Hugging Face encodes `(query, "")` as a pair, and a
+ * product without a title is still a row to score; a missing or null cell is not.
+ */
 export function checkText(v: unknown, at: Cell): Checked<string> {
-  if (v === undefined || v === null || v === "") return { ok: false, issue: { kind: "missing_value", ...at, reason: "missing value" } };
+  if (v === undefined || v === null) return { ok: false, issue: { kind: "missing_value", ...at, reason: "missing value" } };
   if (typeof v !== "string") return { ok: false, issue: { kind: "wrong_type", ...at, reason: `expected a string, got ${typeName(v)}` } };
   return { ok: true, value: v };
 }

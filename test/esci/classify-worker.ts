@@ -12,7 +12,7 @@ const result = await classifyFile(new FakeScorer({ delayMs: 1 }), {
   output,
   resume: mode === "resume",
   onError: "skip",
-  batchSize: 16,
+  chunkSize: 16,
   commitIntervalMs: Number(interval ?? 0),
 });
 process.stdout.write(JSON.stringify(result) + "\n");

@@ -49,7 +49,7 @@ describe("classifyFile", () => {
     writeFileSync(input, clean.join("\n") + "\n");
     const scorer = new FakeScorer();
     const out = join(dir, "out.jsonl");
-    const r = await classifyFile(scorer, { input, output: out, batchSize: 8 });
+    const r = await classifyFile(scorer, { input, output: out, chunkSize: 8 });
     assert.equal(r.written, valid.length);
     assert.equal(r.skipped.count, 0);
     assert.equal(readFileSync(out, "utf8"), expectedOutput(valid));
@@ -63,7 +63,7 @@ describe("classifyFile", () => {
     const { lines, valid } = makeInput(300);
     writeFileSync(input, lines.join("\n") + "\n");
     const out = join(dir, "out.jsonl");
-    const r = await classifyFile(new FakeScorer(), { input, output: out, batchSize: 16, onError: "skip" });
+    const r = await classifyFile(new FakeScorer(), { input, output: out, chunkSize: 16, onError: "skip" });
     assert.equal(readFileSync(out, "utf8"), expectedOutput(valid));
     assert.equal(r.written, valid.length);
     assert.equal(r.skipped.count, 300 - valid.length);
@@ -72,7 +72,7 @@ describe("classifyFile", () => {
     assert.deepEqual(rows, [...rows].sort((a, b) => a - b), "skips listed in input order");
 
     const out2 = join(dir, "out2.jsonl");
-    await assert.rejects(classifyFile(new FakeScorer(), { input, output: out2, batchSize: 16 }), (e: EsciError) => {
+    await assert.rejects(classifyFile(new FakeScorer(), { input, output: out2, chunkSize: 16 }), (e: EsciError) => {
       assert.equal(e.code, "INVALID_INPUT");
       assert.match(e.message, /in\.jsonl, row 4, column "label": unknown label "nonsense"/);
       return true;
@@ -86,7 +86,7 @@ describe("classifyFile", () => {
     const { lines, valid } = makeInput(400);
     writeFileSync(input, lines.join("\n") + "\n");
     const ref = join(dir, "ref.jsonl");
-    const refResult = await classifyFile(new FakeScorer(), { input, output: ref, batchSize: 16, onError: "skip" });
+    const refResult = await classifyFile(new FakeScorer(), { input, output: ref, chunkSize: 16, onError: "skip" });
 
     class Crashing extends FakeScorer {
       override async predict(pairs: readonly Pair[]): Promise<PairPrediction[]> {
@@ -95,13 +95,13 @@ describe("classifyFile", () => {
       }
     }
     const out = join(dir, "out.jsonl");
-    await assert.rejects(classifyFile(new Crashing(), { input, output: out, batchSize: 16, onError: "skip", commitIntervalMs: 0 }), /power cut/);
+    await assert.rejects(classifyFile(new Crashing(), { input, output: out, chunkSize: 16, onError: "skip", commitIntervalMs: 0 }), /power cut/);
     assert.ok(existsSync(ResumableOutput.partialPath(out)) && existsSync(ResumableOutput.markerPath(out)));
     // garbage after the last commit, as a kill in the middle of a write leaves it
     writeFileSync(ResumableOutput.partialPath(out), '{"half a li', { flag: "a" });
 
     const after = new FakeScorer();
-    const r = await classifyFile(after, { input, output: out, batchSize: 16, onError: "skip", resume: true });
+    const r = await classifyFile(after, { input, output: out, chunkSize: 16, onError: "skip", resume: true });
     assert.ok(r.resumedFrom > 0);
     assert.equal(readFileSync(out, "utf8"), readFileSync(ref, "utf8"));
     assert.equal(readFileSync(out, "utf8"), expectedOutput(valid));
@@ -124,9 +124,9 @@ describe("classifyFile", () => {
         return super.predict(pairs);
       }
     }
-    const opts = { input, output: out, onError: "skip" as const, batchSize: 8, commitIntervalMs: 0 };
+    const opts = { input, output: out, onError: "skip" as const, chunkSize: 8, commitIntervalMs: 0 };
     await assert.rejects(classifyFile(new Crashing(), opts), /crash/);
-    await assert.rejects(classifyFile(new FakeScorer(), { ...opts, batchSize: 9, resume: true }), (e: EsciError) => e.code === "CONFLICT" && /different input or settings/.test(e.message));
+    await assert.rejects(classifyFile(new FakeScorer(), { ...opts, chunkSize: 9, resume: true }), (e: EsciError) => e.code === "CONFLICT" && /different input or settings/.test(e.message));
     const savedMarker = readFileSync(marker, "utf8");
     await classifyFile(new FakeScorer(), { ...opts, resume: true });
     const finished = readFileSync(out, "utf8");

@@ -99,6 +99,18 @@ describe("pair files", () => {
     );
   });
 
+  it("an empty query or product is a pair member, as Hugging Face encodes (query, \"\")", async () => {
+    const p = write("empty.jsonl", ['{"query":"","product":"a"}', '{"query":"q","product":""}'].join("\n"));
+    const { rows } = await read(p);
+    assert.deepEqual(
+      rows.map((r) => [r.query, r.product]),
+      [
+        ["", "a"],
+        ["q", ""],
+      ],
+    );
+  });
+
   it("bad rows name file, row and column; with a log they are counted and listed", async () => {
     const p = write("bad.jsonl", ['{"query":"q","product":"a"}', '{"query":"q"}', '{"query":"q","product":5}', '{"query":"q","product":"c","label":"great"}'].join("\n"));
     await assert.rejects(read(p), /bad\.jsonl, row 2, column "product": missing value/);
