@@ -1,0 +1,48 @@
+/**
+ * Writes trained weights as a Hugging Face checkpoint directory: config.json (the classifier's
+ * architecture and id2label), model.safetensors (HF tensor names, nn.Linear weights back in their
+ * [out, in] layout) and the base model's tokenizer files — what `esci predict` (CrossEncoder.load)
+ * and Python's `AutoModelForSequenceClassification.from_pretrained` load.
+ *
+ * Parameters map back through their InitializerOrigin: "none" as is, "transpose" transposed back,
+ * "row" written into its row of the source table. Each file is replaced atomically, config and
+ * tokenizer (identical on every export) before the weights.
+ */
+import { copyFileSync, mkdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../esci/io/atomic.js";
+import type { Parameter } from "../autodiff/training-graph.js";
+import { transpose2d } from "../models/weights.js";
+import { writeSafetensors, type TensorToWrite } from "../safetensors/index.js";
+import { tokenizerFiles, type InitialModel } from "./model.js";
+
+/** HF name → (shape, float32 data) of every tensor the parameters came from. */
+export function hfTensors(model: InitialModel, params: readonly Parameter[], values: readonly Float32Array[]): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  params.forEach((p, k) => {
+    const { transform, sources, row } = p.origin;
+    const name = sources[0];
+    const v = values[k];
+    if (transform === "none") out.set(name, { shape: [...p.dims], data: v });
+    else if (transform === "transpose") out.set(name, { shape: [p.dims[1], p.dims[0]], data: transpose2d(v, p.dims[0], p.dims[1]) });
+    else if (transform === "row") {
+      const entry = out.get(name) ?? { shape: model.source.shape(name), data: model.source.readFloat32(name) };
+      entry.data.set(v, row! * entry.shape[1]);
+      out.set(name, entry);
+    } else throw new Error(`cannot export ${p.name}: initializer made by "${transform}" (training graphs use no fused weights)`);
+  });
+  return out;
+}
+
+export async function exportCheckpoint(dir: string, model: InitialModel, params: readonly Parameter[], values: readonly Float32Array[]): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const config = { ...model.config.raw, torch_dtype: "float32" };
+  await writeFileAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  for (const f of tokenizerFiles(model.baseDir)) {
+    const tmp = join(dir, `.${f}.${process.pid}.tmp`);
+    copyFileSync(join(model.baseDir, f), tmp);
+    renameSync(tmp, join(dir, f));
+  }
+  const tensors: TensorToWrite[] = [...hfTensors(model, params, values)].map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }));
+  writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
+}

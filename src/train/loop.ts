@@ -1,0 +1,218 @@
+/**
+ * The training loop, top to bottom: plan the steps, restore or start the state, build the
+ * training and evaluation graphs, then per optimizer step: forward + backward on ONNX Runtime
+ * for each micro-batch, average the gradients, clip, AdamW, log; validate and keep the best model;
+ * checkpoint. It is HF Trainer's loop for this one task, with its step semantics:
+ *
+ * - an epoch is ceil(N / batch) micro-batches, grouped `gradAccum` at a time into updates (the
+ *   last group of an epoch may be shorter; its gradient is the mean over the micro-batches it has);
+ * - update k (0-based) uses lr(k) of the linear warm-up/decay schedule and logs as step k + 1;
+ * - validation every round(evalEvery · updates per epoch) steps and after the last one; DIR holds
+ *   the best model by micro-F1 (the first of equals), or the last one without validation.
+ */
+import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { EsciError } from "../errors/index.js";
+import { buildEvalGraph, buildTrainingGraph, configDropout, type DropoutRates, type Parameter } from "../autodiff/training-graph.js";
+import { GraphSession, type Feed } from "../autodiff/runtime.js";
+import { AdamW, clipGradNorm, decays, TORCH_ADAMW } from "./adamw.js";
+import { loadLatestCheckpoint, saveCheckpoint, type BestResult, type TrainerState } from "./checkpoint.js";
+import { epochOrder, makeBatch, type EncodedDataset } from "./data.js";
+import { evaluateSplit, type EvalResult } from "./evaluate.js";
+import { exportCheckpoint } from "./export.js";
+import { TrainLog } from "./log.js";
+import type { InitialModel } from "./model.js";
+import { fingerprint, type TrainOptions } from "./options.js";
+import { linearScheduleLr, warmupSteps } from "./schedule.js";
+
+export interface TrainingPlan {
+  examples: number;
+  batchesPerEpoch: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  warmupSteps: number;
+  /** Validate every this many steps (0: never). */
+  evalInterval: number;
+}
+
+export interface StepInfo {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  /** Non-padding tokens per second over this step. */
+  tokensPerSecond: number;
+  /** Padded tokens (batch × longest row) per second over this step. */
+  paddedTokensPerSecond: number;
+}
+
+export interface TrainingRun {
+  options: TrainOptions;
+  model: InitialModel;
+  train: EncodedDataset;
+  validation?: EncodedDataset;
+  padId: number;
+  onStart?: (plan: TrainingPlan, resumedAt: number) => void;
+  onStep?: (info: StepInfo) => void;
+  onEval?: (step: number, result: EvalResult, isBest: boolean) => void;
+}
+
+export interface TrainSummary {
+  plan: TrainingPlan;
+  steps: number;
+  best: BestResult | null;
+  finalLoss: number | null;
+  output: string;
+}
+
+export function planTraining(examples: number, o: TrainOptions, hasValidation: boolean): TrainingPlan {
+  const batchesPerEpoch = Math.ceil(examples / o.batchSize);
+  const stepsPerEpoch = Math.ceil(batchesPerEpoch / o.gradAccum);
+  const totalSteps = o.maxSteps ?? Math.ceil(o.epochs * stepsPerEpoch);
+  const evalInterval = hasValidation && o.evalEvery > 0 ? Math.max(1, Math.round(o.evalEvery * stepsPerEpoch)) : 0;
+  return { examples, batchesPerEpoch, stepsPerEpoch, totalSteps, warmupSteps: warmupSteps(totalSteps, o.warmupRatio), evalInterval };
+}
+
+/** The micro-batches (example indices) of update `step`. */
+function microBatches(step: number, plan: TrainingPlan, o: TrainOptions, orderOf: (epoch: number) => Uint32Array): Uint32Array[] {
+  const epoch = Math.floor(step / plan.stepsPerEpoch);
+  const order = orderOf(epoch);
+  const first = (step % plan.stepsPerEpoch) * o.gradAccum;
+  const last = Math.min(first + o.gradAccum, plan.batchesPerEpoch);
+  const out: Uint32Array[] = [];
+  for (let b = first; b < last; b++) out.push(order.subarray(b * o.batchSize, Math.min((b + 1) * o.batchSize, order.length)));
+  return out;
+}
+
+export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
+  const { options: o, model, train, validation, padId } = run;
+  const plan = planTraining(train.size, o, validation !== undefined);
+  const ckptDir = join(o.output, "checkpoints");
+  const log = new TrainLog(join(o.output, "log.jsonl"));
+  mkdirSync(o.output, { recursive: true });
+  const rates: DropoutRates = o.dropout === undefined ? configDropout(model.config) : { hidden: o.dropout, attention: o.dropout, classifier: o.dropout };
+
+  // ---- state: fresh from the base checkpoint, or the latest training checkpoint
+  const evalGraph = buildEvalGraph(model.config, model.family, model.source);
+  const params: Parameter[] = evalGraph.params;
+  const names = params.map((p) => p.name);
+  let state: TrainerState = { step: 0, runs: 0, best: null, options: fingerprint(o) };
+  let values: Float32Array[];
+  let adam: AdamW;
+  const decay = params.map((p) => decays(p.origin.sources[0]));
+  const adamConfig = { ...TORCH_ADAMW, weightDecay: o.weightDecay };
+  const ckpt = o.resume ? loadLatestCheckpoint(ckptDir, names) : undefined;
+  if (ckpt) {
+    if (JSON.stringify(ckpt.state.options) !== JSON.stringify(state.options)) {
+      throw new EsciError("INVALID_ARGUMENT", `cannot resume from ${ckpt.dir}: it was made with other options (${describeChanges(ckpt.state.options, state.options)})`);
+    }
+    state = ckpt.state;
+    values = names.map((n) => ckpt.params.get(n)!);
+    adam = new AdamW(values.map((v) => v.length), decay, adamConfig, ckpt.adam);
+    await log.truncateAfter(state.step);
+  } else {
+    if (!o.resume && (existsSync(ckptDir) || existsSync(log.path))) {
+      throw new EsciError("INVALID_ARGUMENT", `${o.output} already holds a training run (log.jsonl or checkpoints/): pass --resume to continue it, or choose another --output`);
+    }
+    values = params.map((p) => p.produce());
+    adam = new AdamW(values.map((v) => v.length), decay, adamConfig);
+    await log.truncateAfter(0);
+  }
+  run.onStart?.(plan, state.step);
+
+  // ---- sessions: training graph (dropout masks continue after `runs` earlier runs) and evaluation graph
+  const trainGraph = buildTrainingGraph(model.config, model.family, model.source, { dropout: rates, seed: o.seed, runOffset: state.runs });
+  const session = await GraphSession.create(trainGraph.graph, { threads: o.threads });
+  const evalSession = plan.evalInterval ? await GraphSession.create(evalGraph.graph, { threads: o.threads }) : undefined;
+  const weightFeeds: Record<string, Feed> = Object.fromEntries(params.map((p, k) => [p.name, { data: values[k], dims: p.dims }]));
+
+  let cachedEpoch = -1;
+  let cachedOrder: Uint32Array = new Uint32Array(0);
+  const orderOf = (epoch: number) => {
+    if (epoch !== cachedEpoch) [cachedEpoch, cachedOrder] = [epoch, epochOrder(train.size, o.seed, epoch, o.shuffle)];
+    return cachedOrder;
+  };
+
+  const validate = async (step: number) => {
+    const r = await evaluateSplit(evalSession!, evalGraph, weightFeeds, validation!, padId, model.labels);
+    const isBest = state.best === null || r.micro_f1 > state.best.micro_f1;
+    log.append({ step, epoch: step / plan.stepsPerEpoch, eval_loss: r.loss, eval_accuracy: r.accuracy, eval_micro_f1: r.micro_f1, eval_macro_f1: r.macro_f1 });
+    if (isBest) {
+      state.best = { step, micro_f1: r.micro_f1, accuracy: r.accuracy };
+      await exportCheckpoint(o.output, model, params, values);
+    }
+    run.onEval?.(step, r, isBest);
+  };
+
+  // ---- the loop
+  let finalLoss: number | null = null;
+  try {
+    for (let k = state.step; k < plan.totalSteps; k++) {
+      const started = performance.now();
+      const lr = linearScheduleLr(k, o.lr, plan.warmupSteps, plan.totalSteps);
+
+      // forward + backward per micro-batch; the update's gradient is their mean
+      const micro = microBatches(k, plan, o, orderOf);
+      let loss = 0;
+      let tokens = 0;
+      let padded = 0;
+      let grads: Float32Array[] = [];
+      for (let m = 0; m < micro.length; m++) {
+        const b = makeBatch(train, micro[m], padId);
+        const feeds: Record<string, Feed> = { ...weightFeeds, [trainGraph.labels]: { data: b.labels, dims: [b.dims[0]] } };
+        const tokenFeeds: Record<string, BigInt64Array> = { input_ids: b.input_ids, attention_mask: b.attention_mask, token_type_ids: b.token_type_ids };
+        for (const name of trainGraph.tokenInputs) feeds[name] = { data: tokenFeeds[name], dims: b.dims };
+        const out = await session.run(feeds, [trainGraph.loss, ...trainGraph.grads]);
+        state.runs++;
+        loss += (out[trainGraph.loss].data as Float32Array)[0] / micro.length;
+        tokens += b.tokens;
+        padded += b.dims[0] * b.dims[1];
+        const g = trainGraph.grads.map((n) => out[n].data as Float32Array);
+        if (m === 0) grads = micro.length === 1 ? g : scaled(g, 1 / micro.length);
+        else addScaled(grads, g, 1 / micro.length);
+      }
+
+      const gradNorm = clipGradNorm(grads, o.maxGradNorm);
+      adam.update(values, grads, lr);
+      state.step = k + 1;
+      finalLoss = loss;
+
+      const epoch = state.step / plan.stepsPerEpoch;
+      log.append({ step: state.step, loss, lr, grad_norm: gradNorm, epoch });
+      const seconds = (performance.now() - started) / 1000;
+      run.onStep?.({ step: state.step, totalSteps: plan.totalSteps, epoch, loss, lr, gradNorm, tokensPerSecond: tokens / seconds, paddedTokensPerSecond: padded / seconds });
+
+      if (plan.evalInterval && (state.step % plan.evalInterval === 0 || state.step === plan.totalSteps)) await validate(state.step);
+      if (state.step % o.saveEvery === 0 || state.step === plan.totalSteps) saveCheckpoint(ckptDir, state, names, values, adam.state);
+    }
+    // with validation, the best model was exported when it was found
+    if (!plan.evalInterval) await exportCheckpoint(o.output, model, params, values);
+  } finally {
+    await session.release();
+    await evalSession?.release();
+  }
+  return { plan, steps: state.step, best: state.best, finalLoss, output: o.output };
+}
+
+/** g · scale, in place. */
+function scaled(g: Float32Array[], scale: number): Float32Array[] {
+  for (const t of g) for (let i = 0; i < t.length; i++) t[i] *= scale;
+  return g;
+}
+
+/** acc += g · scale, in place. */
+function addScaled(acc: Float32Array[], g: Float32Array[], scale: number): void {
+  g.forEach((t, k) => {
+    const a = acc[k];
+    for (let i = 0; i < t.length; i++) a[i] += t[i] * scale;
+  });
+}
+
+function describeChanges(before: Record<string, unknown>, now: Record<string, unknown>): string {
+  return Object.keys(now)
+    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]))
+    .map((k) => `${k}: ${JSON.stringify(before[k])} → ${JSON.stringify(now[k])}`)
+    .join(", ");
+}
