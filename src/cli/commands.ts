@@ -5,7 +5,9 @@ import { evaluateCommand } from "./evaluate.js";
 import { indexCommand } from "./index.js";
 import { predictCommand } from "./predict.js";
 import { searchCommand } from "./search.js";
+import { serveCommand } from "./serve.js";
 import { substitutesCommand } from "./substitutes.js";
+import { trainCommand } from "./train.js";
 
 export const commands: Command[] = [
   predictCommand,
@@ -14,4 +16,6 @@ export const commands: Command[] = [
   indexCommand,
   searchCommand,
   substitutesCommand,
+  trainCommand,
+  serveCommand,
 ];

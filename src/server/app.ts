@@ -1,0 +1,108 @@
+/**
+ * The Fastify application: the route table (routes/), registered with its JSON Schemas; bearer
+ * API keys; CORS; request metrics; and one error handler that answers every failure through
+ * ERROR_TABLE (errors.ts). Building it loads nothing: the models arrive in `state` when ready,
+ * so tests call `app.inject()` on an app over tiny models and no port is opened.
+ */
+import cors from "@fastify/cors";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { EsciError } from "../errors/index.js";
+import type { ApiRoute, RouteContext, ServerSettings, ServerState } from "./context.js";
+import { toEsciError, toHttpError } from "./errors.js";
+import { ServerMetrics } from "./metrics.js";
+import { docsRoutes } from "./openapi.js";
+import { reportRoutes, webRoutes } from "./routes/files.js";
+import { modelRoutes } from "./routes/models.js";
+import { opsRoutes } from "./routes/ops.js";
+import { searchRoutes } from "./routes/search.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Needs a bearer key when the server has keys. */
+    auth?: boolean;
+  }
+}
+
+/** Constant-time key check (keys are hashed first so lengths leak nothing either). */
+function keyChecker(keys: readonly string[]): (presented: string) => boolean {
+  const digest = (k: string) => createHash("sha256").update(k).digest();
+  const known = keys.map(digest);
+  return (presented) => {
+    const d = digest(presented);
+    let ok = false;
+    for (const k of known) ok = timingSafeEqual(k, d) || ok;
+    return ok;
+  };
+}
+
+function checkAuth(req: FastifyRequest, isKey: (k: string) => boolean): void {
+  const h = req.headers.authorization;
+  const m = typeof h === "string" ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
+  if (!m) throw new EsciError("UNAUTHORIZED", "this route needs an API key: send Authorization: Bearer KEY");
+  if (!isKey(m[1])) throw new EsciError("UNAUTHORIZED", "unknown API key");
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  metrics: ServerMetrics;
+  routes: readonly ApiRoute[];
+}
+
+export async function buildApp(state: ServerState, settings: ServerSettings, metrics = new ServerMetrics()): Promise<BuiltApp> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: settings.limits.maxBodyBytes,
+    // Validation only: no type coercion ("5" stays a string and fails an integer field).
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+  const ctx: RouteContext = { state, settings, metrics };
+  metrics.ready.set({}, () => (state.ready ? 1 : 0));
+
+  if (settings.cors.length) {
+    await app.register(cors, {
+      origin: settings.cors.includes("*") ? true : [...settings.cors],
+      methods: ["GET", "POST"],
+      allowedHeaders: ["content-type", "authorization"],
+      maxAge: 600,
+    });
+  }
+
+  const isKey = settings.apiKeys.length ? keyChecker(settings.apiKeys) : undefined;
+  if (isKey) {
+    app.addHook("onRequest", async (req) => {
+      if (req.routeOptions.config.auth) checkAuth(req, isKey);
+    });
+  }
+
+  app.addHook("onResponse", async (req, reply) => {
+    const route = req.routeOptions.url ?? "unmatched";
+    metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const e = toEsciError(err, settings.limits.maxBodyBytes);
+    if (e.code === "INTERNAL") req.log.error(err);
+    const h = toHttpError(e);
+    reply.code(h.status).headers(h.headers).type("application/json; charset=utf-8");
+    return h.body;
+  });
+  app.setNotFoundHandler(async (req) => {
+    throw new EsciError("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]} (the API is described at /docs)`);
+  });
+
+  const routes: ApiRoute[] = [];
+  routes.push(...modelRoutes(ctx), ...searchRoutes(ctx), ...reportRoutes(ctx), ...opsRoutes(ctx), ...docsRoutes(() => routes, isKey !== undefined), ...webRoutes(settings.webDir));
+  for (const r of routes) {
+    app.route({
+      method: r.method,
+      url: r.url,
+      config: { auth: r.auth },
+      ...(r.body ? { schema: { body: r.body } } : {}),
+      handler: r.handler,
+    });
+  }
+  return { app, metrics, routes };
+}

@@ -1,0 +1,55 @@
+/**
+ * Any error a request can raise → its HTTP status, headers and body, through ERROR_TABLE (the one
+ * code → status table the CLI's exit codes come from too).
+ *
+ * Fastify's own request errors are first given an esci code: a body that is not JSON (or not
+ * `application/json`) is MALFORMED (400), a body over the size limit TOO_LARGE (413), a schema
+ * failure INVALID_INPUT (422, as text-embeddings-inference answers validation errors). Anything
+ * that is not an EsciError is INTERNAL (500) and its message is not shown to the client.
+ */
+import { ERROR_TABLE, EsciError, isEsciError, type ErrorCode } from "../errors/index.js";
+import type { ErrorBody } from "./api.js";
+
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message: string;
+  validation?: unknown[];
+  validationContext?: string;
+}
+
+/** An EsciError for anything thrown while answering a request. `bodyLimit` names the size limit. */
+export function toEsciError(e: unknown, bodyLimit?: number): EsciError {
+  if (isEsciError(e)) return e;
+  const f = (e ?? {}) as FastifyLikeError;
+  if (f.validation) return new EsciError("INVALID_INPUT", `invalid request: ${f.message}`);
+  switch (f.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new EsciError("MALFORMED", `the request body is not valid JSON: ${f.message}`);
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new EsciError("MALFORMED", `unsupported Content-Type: send the body as JSON with Content-Type: application/json`);
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new EsciError("TOO_LARGE", `the request body is larger than the server's limit of ${bodyLimit ?? "?"} bytes (--max-body)`, { max_body_bytes: bodyLimit });
+  }
+  if (e instanceof SyntaxError && f.statusCode === 400) return new EsciError("MALFORMED", `the request body is not valid JSON: ${f.message}`);
+  const status = f.statusCode ?? 500;
+  const code: ErrorCode = status === 404 ? "NOT_FOUND" : status === 413 ? "TOO_LARGE" : status === 400 || status === 415 ? "MALFORMED" : status < 500 ? "INVALID_INPUT" : "INTERNAL";
+  return new EsciError(code, code === "INTERNAL" ? "internal error" : f.message, undefined, { cause: e });
+}
+
+export interface HttpError {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorBody;
+}
+
+export function toHttpError(e: EsciError): HttpError {
+  const headers: Record<string, string> = {};
+  const retry = e.details?.retry_after_s;
+  if (typeof retry === "number") headers["retry-after"] = String(retry);
+  if (e.code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="esci"';
+  const body: ErrorBody = { error: e.message, error_type: e.code };
+  if (e.details && Object.keys(e.details).length) body.details = e.details;
+  return { status: ERROR_TABLE[e.code].httpStatus, headers, body };
+}

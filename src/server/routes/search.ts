@@ -1,0 +1,91 @@
+/**
+ * Search and substitutes over the configured catalog store: the same SearchPipeline and
+ * findSubstitutes as `esci search` / `esci substitutes`, given the server's queued models (bound
+ * to the client's connection, so a client that leaves has its reranking dropped from the queue).
+ */
+import { EsciError } from "../../errors/index.js";
+import { findSubstitutes } from "../../search/substitutes.js";
+import { SearchPipeline, type SearchHit } from "../../search/pipeline.js";
+import {
+  searchRequestSchema,
+  searchResponseSchema,
+  substitutesRequestSchema,
+  substitutesResponseSchema,
+  type SearchHitBody,
+  type SearchRequest,
+  type SearchResponse,
+  type SubstitutesRequest,
+  type SubstitutesResponse,
+} from "../api.js";
+import { clientSignal, type ApiRoute, type RouteContext, type ServerModels } from "../context.js";
+import { checkText } from "../limits.js";
+
+function pipelineFor(models: ServerModels, signal: AbortSignal, rerank: boolean | undefined): SearchPipeline {
+  const { store, scorer, embedder } = models;
+  if (!store) throw new EsciError("NOT_FOUND", "this server has no catalog store: start it with --store STORE (an index made by `esci index`)");
+  if (rerank === true && !scorer.isEsci) throw scorer.notReranker();
+  return new SearchPipeline({ store, embedder: embedder?.bound(signal), scorer: scorer.isEsci ? scorer.bound(signal) : undefined });
+}
+
+function hitBody(h: SearchHit, i: number): SearchHitBody {
+  return {
+    rank: i + 1,
+    id: h.id,
+    title: h.title,
+    score: h.score,
+    ...(h.label !== undefined ? { label: h.label, probs: h.probs } : {}),
+    stage1_rank: h.stage1_rank,
+    stage1_score: h.stage1_score,
+    ...(h.bm25_rank !== undefined ? { bm25_rank: h.bm25_rank } : {}),
+    ...(h.vector_rank !== undefined ? { vector_rank: h.vector_rank } : {}),
+    product: { ...h.product },
+  };
+}
+
+export function searchRoutes(ctx: RouteContext): ApiRoute[] {
+  const { limits } = ctx.settings;
+  return [
+    {
+      method: "POST",
+      url: "/v1/search",
+      tag: "search",
+      summary: "Search the catalog",
+      description:
+        "Stage 1: BM25 and vector kNN (when the server has the store's bi-encoder), fused by reciprocal rank; stage 2: the cross-encoder reranks the candidates by expected ESCI gain. Each hit carries its stage-1 rank beside its final rank. 404 when the server has no store.",
+      auth: true,
+      body: searchRequestSchema,
+      response: searchResponseSchema,
+      errors: [404, 409, 413, 429, 503],
+      example: { query: "wireless mouse", k: 5 },
+      async handler(req, reply) {
+        const body = req.body as SearchRequest;
+        checkText(body.query, "query", limits);
+        const pipeline = pipelineFor(ctx.state.require(), clientSignal(reply), body.rerank);
+        const hits = await pipeline.search(body.query, { k: body.k, candidates: body.candidates, rerank: body.rerank, only: body.only });
+        const out: SearchResponse = { query: body.query, reranked: body.rerank ?? pipeline.scorer !== undefined, hits: hits.map(hitBody) };
+        return out;
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/substitutes",
+      tag: "search",
+      summary: "Find substitutes of a product",
+      description:
+        "Candidates near the product (its stored vector and BM25 on its title, the product itself excluded), labelled by the cross-encoder with the product's title as the query; those labelled Substitute, most probable first. 404 when the server has no store or the product is unknown.",
+      auth: true,
+      body: substitutesRequestSchema,
+      response: substitutesResponseSchema,
+      errors: [404, 429, 503],
+      example: { product_id: "B000000001", k: 5 },
+      async handler(req, reply) {
+        const body = req.body as SubstitutesRequest;
+        checkText(body.product_id, "product_id", limits);
+        const pipeline = pipelineFor(ctx.state.require(), clientSignal(reply), true);
+        const r = await findSubstitutes(pipeline, body.product_id, { k: body.k, candidates: body.candidates });
+        const out: SubstitutesResponse = { product: { ...r.product }, hits: r.hits.map(hitBody) };
+        return out;
+      },
+    },
+  ];
+}

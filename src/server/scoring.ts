@@ -1,0 +1,184 @@
+/**
+ * The models as the server runs them: each loaded model behind its own BatchQueue, exposed through
+ * the same PairScorer / TextEmbedder contracts the CLI's models implement — so the search
+ * pipeline, the rerank routes and the classifier all go through one queue per model, and the
+ * tokenizer and ONNX code they reach is the CLI's (models/runner.ts), not a second copy.
+ *
+ * Rerank scores. For an ESCI classifier the score is the expected gain Σ P(label)·gain(label)
+ * (E 1, S 0.1, C 0.01, I 0; esci/labels.ts), the ranking that maximises expected nDCG for a
+ * calibrated model. Its "raw" score (TEI's `raw_scores`) is the log-odds of Exact,
+ * z_E − log Σ_{j≠E} exp(z_j): the value whose sigmoid is P(Exact), which is exactly what raw
+ * means for a one-logit reranker (raw = the logit, score = its sigmoid, as TEI and
+ * sentence-transformers do), and unlike the bare E logit it does not move when a model shifts all
+ * its logits together. The expected gain itself has no pre-softmax counterpart.
+ */
+import { EsciError } from "../errors/index.js";
+import { esciLabelsOf, expectedGain } from "../esci/labels.js";
+import type { BiEncoder } from "../models/bi-encoder.js";
+import { toPrediction, type CrossEncoder } from "../models/cross-encoder.js";
+import type { LoadedModel } from "../models/loader.js";
+import { runEncodings } from "../models/runner.js";
+import type { EmbedOptions, Pair, PairPrediction, PairScorer, PredictOptions, TextEmbedder } from "../models/types.js";
+import type { Encoding } from "../tokenizer/index.js";
+import { BatchQueue, type QueueObserver, type QueueOptions } from "./queue.js";
+
+/** How a cross-encoder's predictions become one rerank score. */
+export type RerankMode = "expected-gain" | "sigmoid" | "none";
+
+export interface QueuedCallOptions {
+  /** Fires when the caller went away: its waiting rows are dropped. */
+  signal?: AbortSignal;
+  /** false: an input longer than the model's limit is a TOO_LARGE error instead of being cut. */
+  truncate?: boolean;
+  /** Names input i in error messages (e.g. `texts[3]`). */
+  describe?: (i: number) => string;
+}
+
+/** One batch through the model, padded to its own longest row (the queue already packed it). */
+function queueOf(model: LoadedModel, options: Partial<QueueOptions>, observer?: QueueObserver): BatchQueue {
+  return new BatchQueue((rows) => runEncodings(model, rows, { batch: { maxBatch: rows.length, tokenBudget: Infinity } }), options, observer);
+}
+
+/** Encode with `encode(i, limit)`; with truncate false, an input over `maxLength` is TOO_LARGE. */
+function encodeAll(n: number, maxLength: number, o: QueuedCallOptions, encode: (i: number, limit: number) => Encoding): Encoding[] {
+  const rows = new Array<Encoding>(n);
+  for (let i = 0; i < n; i++) {
+    if (o.truncate !== false) {
+      rows[i] = encode(i, maxLength);
+      continue;
+    }
+    const full = encode(i, Number.MAX_SAFE_INTEGER);
+    if (full.inputIds.length > maxLength) {
+      throw new EsciError(
+        "TOO_LARGE",
+        `${o.describe?.(i) ?? `input ${i}`} is ${full.inputIds.length} tokens, more than the model's limit of ${maxLength}; shorten it or send "truncate": true`,
+        { index: i, tokens: full.inputIds.length, max_tokens: maxLength },
+      );
+    }
+    rows[i] = full;
+  }
+  return rows;
+}
+
+export class QueuedCrossEncoder implements PairScorer {
+  readonly labels: readonly string[];
+  readonly queue: BatchQueue;
+  readonly rerankMode: RerankMode;
+  /** Index of Exact among the labels (expected-gain mode). */
+  private readonly exactIndex: number;
+
+  constructor(
+    readonly model: CrossEncoder,
+    options: Partial<QueueOptions> = {},
+    observer?: QueueObserver,
+  ) {
+    this.labels = model.labels;
+    this.queue = queueOf(model.model, options, observer);
+    let letters: string[] | undefined;
+    try {
+      letters = model.labels.length > 1 ? esciLabelsOf(model.labels) : undefined;
+    } catch {
+      letters = undefined;
+    }
+    this.rerankMode = model.labels.length === 1 ? "sigmoid" : letters ? "expected-gain" : "none";
+    this.exactIndex = letters?.indexOf("E") ?? -1;
+  }
+
+  get id(): string {
+    return this.model.model.id;
+  }
+
+  get maxLength(): number {
+    return this.model.maxLength;
+  }
+
+  /** Whether the labels are ESCI labels (ranked by expected gain; usable by the search pipeline). */
+  get isEsci(): boolean {
+    return this.rerankMode === "expected-gain";
+  }
+
+  async predict(pairs: readonly Pair[], options: PredictOptions & QueuedCallOptions = {}): Promise<PairPrediction[]> {
+    const tok = this.model.model.tokenizer;
+    const rows = encodeAll(pairs.length, options.maxLength ?? this.maxLength, options, (i, limit) => tok.encodePair(pairs[i][0], pairs[i][1], limit));
+    const logits = await this.queue.submit(rows, options.signal);
+    return logits.map((l) => toPrediction(l, this.labels));
+  }
+
+  /** This scorer with every call bound to `signal` (for code that takes a plain PairScorer, like the search pipeline). */
+  bound(signal: AbortSignal | undefined): PairScorer {
+    return { labels: this.labels, predict: (pairs, options) => this.predict(pairs, { ...options, signal }) };
+  }
+
+  /** The rerank score of one prediction (see the module comment). */
+  score(p: PairPrediction): number {
+    switch (this.rerankMode) {
+      case "sigmoid":
+        return p.probs[this.labels[0]];
+      case "expected-gain":
+        return expectedGain(p.probs);
+      default:
+        throw this.notReranker();
+    }
+  }
+
+  /** The raw score: the logit of a one-logit model, the log-odds of Exact of an ESCI classifier. */
+  rawScore(p: PairPrediction): number {
+    if (this.rerankMode === "sigmoid") return p.logits[0];
+    if (this.rerankMode !== "expected-gain") throw this.notReranker();
+    const others = p.logits.filter((_, i) => i !== this.exactIndex);
+    const m = Math.max(...others);
+    return p.logits[this.exactIndex] - (m + Math.log(others.reduce((s, z) => s + Math.exp(z - m), 0)));
+  }
+
+  notReranker(): EsciError {
+    return new EsciError(
+      "UNSUPPORTED",
+      `model ${this.id} has labels ${this.labels.join(", ")}, which are neither ESCI labels nor one relevance logit, so it cannot rank; restart with --labels naming E, S, C, I in the model's id order`,
+      { labels: [...this.labels] },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    await this.model.dispose();
+  }
+}
+
+export class QueuedBiEncoder implements TextEmbedder {
+  readonly queue: BatchQueue;
+
+  constructor(
+    readonly model: BiEncoder,
+    options: Partial<QueueOptions> = {},
+    observer?: QueueObserver,
+  ) {
+    this.queue = queueOf(model.model, options, observer);
+  }
+
+  get dimension(): number {
+    return this.model.dimension;
+  }
+
+  get modelId(): string {
+    return this.model.modelId;
+  }
+
+  get maxLength(): number {
+    return this.model.maxLength;
+  }
+
+  async embed(texts: readonly string[], options: EmbedOptions & QueuedCallOptions = {}): Promise<Float32Array[]> {
+    const tok = this.model.model.tokenizer;
+    const rows = encodeAll(texts.length, options.maxLength ?? this.maxLength, options, (i, limit) => tok.encodeText(texts[i], limit));
+    return this.queue.submit(rows, options.signal);
+  }
+
+  bound(signal: AbortSignal | undefined): TextEmbedder {
+    return { dimension: this.dimension, modelId: this.modelId, embed: (texts, options) => this.embed(texts, { ...options, signal }) };
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    await this.model.dispose();
+  }
+}
