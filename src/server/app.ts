@@ -57,6 +57,8 @@ export async function buildApp(state: ServerState, settings: ServerSettings, met
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
   });
+  // Bodies are JSON only: without Fastify's text/plain parser, any other type is MALFORMED (errors.ts).
+  app.removeContentTypeParser("text/plain");
   const ctx: RouteContext = { state, settings, metrics };
   metrics.ready.set({}, () => (state.ready ? 1 : 0));
 
