@@ -7,7 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
 import { openStore, type CatalogStore } from "../search/store.js";
 import { DEFAULT_LIMITS, DEFAULT_QUEUE, startServer, type LoadedParts } from "../server/index.js";
-import { bool, num, parseFlags, str } from "./args.js";
+import { num, parseFlags, str } from "./args.js";
 import type { Command } from "./command.js";
 import { DEFAULT_CROSS_ENCODER, loadCrossEncoder } from "./model-flags.js";
 import { loadBiEncoder } from "./search.js";
@@ -80,7 +80,6 @@ function list(raw: string | undefined): string[] {
 
 async function run(argv: string[]): Promise<number> {
   const p = parseFlags(argv, FLAGS);
-  const quiet = bool(p, "quiet");
   const log = (m: string) => process.stderr.write(`esci: ${m}\n`);
   const reportsDir = str(p, "reports");
   if (reportsDir !== undefined && !(existsSync(reportsDir) && statSync(reportsDir).isDirectory())) {
@@ -141,7 +140,7 @@ async function run(argv: string[]): Promise<number> {
     );
   }
   const signal = first ?? (await stop);
-  if (!quiet) log(`${signal}: draining in-flight requests (at most ${drainSeconds} s)…`);
+  log(`${signal}: draining in-flight requests (at most ${drainSeconds} s)…`);
   let timer: NodeJS.Timeout | undefined;
   const drained = await Promise.race([
     server.close().then(() => true),
@@ -153,7 +152,7 @@ async function run(argv: string[]): Promise<number> {
     // Open sockets and model threads would keep the process alive: the one forced exit of serve.
     process.exit(1);
   }
-  if (!quiet) log("stopped");
+  log("stopped");
   return 0;
 }
 

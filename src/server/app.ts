@@ -78,6 +78,11 @@ export async function buildApp(state: ServerState, settings: ServerSettings, met
     });
   }
 
+  // While draining, answers close their connection, so kept-alive clients do not hold shutdown up.
+  app.addHook("onSend", async (_req, reply) => {
+    if (state.draining) reply.header("connection", "close");
+  });
+
   app.addHook("onResponse", async (req, reply) => {
     const route = req.routeOptions.url ?? "unmatched";
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
