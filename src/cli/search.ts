@@ -11,6 +11,7 @@ import { downloadProgressTo } from "../hub/progress.js";
 import { parseEsciLabel, ESCI_LABEL_NAMES, type EsciLabel } from "../esci/labels.js";
 import { BiEncoder } from "../models/bi-encoder.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
+import type { StoreTask1Result } from "../search/evaluate.js";
 import { DEFAULT_CANDIDATES, DEFAULT_K, SearchPipeline, type EsciGains, type SearchHit } from "../search/pipeline.js";
 import { openStore, type CatalogStore } from "../search/store.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
@@ -157,6 +158,18 @@ export function renderHits(hits: readonly SearchHit[], width = process.stdout.co
     lines.push(pre + cut(h.title, Math.max(20, width - pre.length)));
   });
   return lines.join("\n") + "\n";
+}
+
+/** The summary `esci evaluate --task 1 --store` prints: stage 1 and stage 1 + rerank side by side. */
+export function renderStoreTask1(r: StoreTask1Result): string {
+  const f = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(4));
+  return [
+    `Task 1 over ${r.store}: ${r.queries} queries, ${r.judgements} judgements, ${r.candidates} candidates per query`,
+    `  stage-1 recall of judged products ${f(r.recall)}, of Exact products ${f(r.recall_exact)}`,
+    `                      nDCG`,
+    `  stage 1 (BM25+kNN)  ${f(r.stage1.ndcg)}`,
+    `  stage 1 + rerank    ${f(r.reranked?.ndcg)}${r.reranked ? `   (${r.reranked_pairs} pairs scored)` : ""}`,
+  ].join("\n") + "\n";
 }
 
 const HELP = `Usage:

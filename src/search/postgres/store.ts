@@ -34,6 +34,8 @@ import {
 } from "../store.js";
 
 const SCHEMA_VERSION = "1";
+/** maintenance_work_mem for the HNSW build (ESCI_PG_BUILD_MEMORY overrides, e.g. "2GB"). */
+const HNSW_BUILD_MEMORY = /^\d+\s*(kB|MB|GB)$/.test(process.env.ESCI_PG_BUILD_MEMORY ?? "") ? process.env.ESCI_PG_BUILD_MEMORY! : "512MB";
 const DEFAULT_SCHEMA = "esci";
 /** The text search configuration; "english" stems as SQLite's porter tokenizer does. */
 const TS_CONFIG = "english";
@@ -360,7 +362,12 @@ export class PostgresStore implements CatalogStore {
   async optimize(): Promise<void> {
     if (!this.space) return;
     await this.run(async () => {
-      await this.pool.query(`CREATE INDEX IF NOT EXISTS vectors_hnsw ON ${this.t.vectors} USING hnsw (embedding vector_cosine_ops)`);
+      await this.tx(async (c) => {
+        // pgvector builds HNSW much faster when the graph fits in maintenance_work_mem (default 64 MB;
+        // 100k × 768 floats need ~400 MB); SET LOCAL lasts for this transaction only.
+        await c.query(`SET LOCAL maintenance_work_mem = '${HNSW_BUILD_MEMORY}'`);
+        await c.query(`CREATE INDEX IF NOT EXISTS vectors_hnsw ON ${this.t.vectors} USING hnsw (embedding vector_cosine_ops)`);
+      });
       await this.pool.query(`ANALYZE ${this.t.products}`);
       await this.pool.query(`ANALYZE ${this.t.vectors}`);
     });
