@@ -52,8 +52,8 @@ export interface ForwardGraph {
 export interface TrainingGraph extends ForwardGraph {
   labels: string;
   loss: string;
-  /** Gradient output names, aligned with `params`. */
-  grads: string[];
+  /** Gradient output names, aligned with `params`; undefined for a parameter whose gradient is exactly zero (ZERO_GRADIENT). */
+  grads: Array<string | undefined>;
 }
 
 export interface TrainingGraphOptions {
@@ -122,11 +122,12 @@ export function buildTrainingGraph(cfg: EncoderConfig, family: ModelFamily, sour
   g.output(lossValue, "loss", DataType.FLOAT, []);
   const frozen = (p: Parameter) => ZERO_GRADIENT.some((re) => re.test(p.origin.sources[0]));
   const gradOf = appendBackward(g, lossValue, fwd.params.filter((p) => !frozen(p)).map((p) => p.name));
+  // Gradients are graph outputs under their own value names (no Identity copy), so the node that
+  // computes one can write it straight into the trainer's preallocated buffer.
   const grads = fwd.params.map((p) => {
-    const name = `grad:${p.name}`;
-    const zeros = () => g.op("ConstantOfShape", [g.constI64(p.dims)], { value: { name: "zero", dataType: DataType.FLOAT, dims: [1], rawData: new Uint8Array(4) } });
-    g.output(gradOf.get(p.name) ?? zeros(), name, DataType.FLOAT, p.dims);
-    return name;
+    const value = gradOf.get(p.name);
+    if (value !== undefined) g.outputs.push({ name: value, elemType: DataType.FLOAT, dims: p.dims });
+    return value;
   });
   return { ...fwd, labels, loss: "loss", grads };
 }

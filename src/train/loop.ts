@@ -124,9 +124,15 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
 
   // ---- sessions: training graph (dropout masks continue after `runs` earlier runs) and evaluation graph
   const trainGraph = buildTrainingGraph(model.config, model.family, model.source, { dropout: rates, seed: o.seed, runOffset: state.runs });
-  const session = await GraphSession.create(trainGraph.graph, { threads: o.threads });
+  const session = await GraphSession.create(trainGraph.graph, { threads: o.threads, memoryArena: false });
   const evalSession = plan.evalInterval ? await GraphSession.create(evalGraph.graph, { threads: o.threads }) : undefined;
   const weightFeeds: Record<string, Feed> = Object.fromEntries(params.map((p, k) => [p.name, { data: values[k], dims: p.dims }]));
+  // Gradient buffers, reused every step (a parameter with no gradient output keeps zeros).
+  const gradOutputs = trainGraph.grads.filter((n): n is string => n !== undefined);
+  const grads = values.map((v) => new Float32Array(v.length));
+  const gradFeeds = buffersFor(trainGraph.grads, grads, params);
+  const scratch = o.gradAccum > 1 ? values.map((v) => new Float32Array(v.length)) : undefined;
+  const scratchFeeds = scratch && buffersFor(trainGraph.grads, scratch, params);
 
   let cachedEpoch = -1;
   let cachedOrder: Uint32Array = new Uint32Array(0);
@@ -158,21 +164,21 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
       let loss = 0;
       let tokens = 0;
       let padded = 0;
-      let grads: Float32Array[] = [];
       for (let m = 0; m < micro.length; m++) {
         const b = makeBatch(train, micro[m], padId);
         const feeds: Record<string, Feed> = { ...weightFeeds, [trainGraph.labels]: { data: b.labels, dims: [b.dims[0]] } };
         const tokenFeeds: Record<string, BigInt64Array> = { input_ids: b.input_ids, attention_mask: b.attention_mask, token_type_ids: b.token_type_ids };
         for (const name of trainGraph.tokenInputs) feeds[name] = { data: tokenFeeds[name], dims: b.dims };
-        const out = await session.run(feeds, [trainGraph.loss, ...trainGraph.grads]);
+        // the first micro-batch writes its gradients straight into `grads`, later ones into `scratch`
+        const into = m === 0 ? gradFeeds : scratchFeeds!;
+        const out = await session.run(feeds, [trainGraph.loss, ...gradOutputs], into);
         state.runs++;
         loss += (out[trainGraph.loss].data as Float32Array)[0] / micro.length;
         tokens += b.tokens;
         padded += b.dims[0] * b.dims[1];
-        const g = trainGraph.grads.map((n) => out[n].data as Float32Array);
-        if (m === 0) grads = micro.length === 1 ? g : scaled(g, 1 / micro.length);
-        else addScaled(grads, g, 1 / micro.length);
+        if (m > 0) addTo(grads, scratch!);
       }
+      if (micro.length > 1) scale(grads, 1 / micro.length);
 
       const gradNorm = clipGradNorm(grads, o.maxGradNorm);
       adam.update(values, grads, lr);
@@ -187,26 +193,33 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
       if (plan.evalInterval && (state.step % plan.evalInterval === 0 || state.step === plan.totalSteps)) await validate(state.step);
       if (state.step % o.saveEvery === 0 || state.step === plan.totalSteps) saveCheckpoint(ckptDir, state, names, values, adam.state);
     }
-    // with validation, the best model was exported when it was found
-    if (!plan.evalInterval) await exportCheckpoint(o.output, model, params, values);
   } finally {
     await session.release();
     await evalSession?.release();
   }
+  // with validation, the best model was exported when it was found
+  if (!plan.evalInterval) await exportCheckpoint(o.output, model, params, values);
   return { plan, steps: state.step, best: state.best, finalLoss, output: o.output };
 }
 
-/** g · scale, in place. */
-function scaled(g: Float32Array[], scale: number): Float32Array[] {
-  for (const t of g) for (let i = 0; i < t.length; i++) t[i] *= scale;
-  return g;
+/** Output name → buffer feed, for the parameters that have a gradient output. */
+function buffersFor(names: ReadonlyArray<string | undefined>, buffers: Float32Array[], params: readonly Parameter[]): Record<string, Feed> {
+  const out: Record<string, Feed> = {};
+  names.forEach((n, k) => {
+    if (n !== undefined) out[n] = { data: buffers[k], dims: params[k].dims };
+  });
+  return out;
 }
 
-/** acc += g · scale, in place. */
-function addScaled(acc: Float32Array[], g: Float32Array[], scale: number): void {
+function scale(g: Float32Array[], factor: number): void {
+  for (const t of g) for (let i = 0; i < t.length; i++) t[i] *= factor;
+}
+
+/** acc += g, in place. */
+function addTo(acc: Float32Array[], g: Float32Array[]): void {
   g.forEach((t, k) => {
     const a = acc[k];
-    for (let i = 0; i < t.length; i++) a[i] += t[i] * scale;
+    for (let i = 0; i < t.length; i++) a[i] += t[i];
   });
 }
 
