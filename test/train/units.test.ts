@@ -1,0 +1,125 @@
+/**
+ * The trainer's small pure parts: the learning-rate schedule (transformers'
+ * get_linear_schedule_with_warmup), clip_grad_norm_, one AdamW step in closed form, HF's
+ * weight-decay split, the step plan, seeded epoch orders, held-out queries, batch padding.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  AdamW,
+  clipGradNorm,
+  decays,
+  EncodedDataset,
+  epochOrder,
+  holdOutGroups,
+  linearScheduleLr,
+  makeBatch,
+  planTraining,
+  resolveOptions,
+  TORCH_ADAMW,
+  warmupSteps,
+} from "../../src/train/index.js";
+
+const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+describe("learning-rate schedule", () => {
+  it("linear warm-up from 0 (update k uses step k), then linear decay to 0", () => {
+    const lrs = Array.from({ length: 8 }, (_, k) => linearScheduleLr(k, 1, 2, 8));
+    [0, 0.5, 1, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6].forEach((want, k) => close(lrs[k], want));
+    close(linearScheduleLr(0, 5e-5, 0, 10), 5e-5);
+    close(linearScheduleLr(10, 5e-5, 1, 10), 0);
+  });
+  it("warm-up steps are ceil(total · ratio), as HF's get_warmup_steps", () => {
+    assert.equal(warmupSteps(8, 0.1), 1);
+    assert.equal(warmupSteps(100, 0.1), 10);
+    assert.equal(warmupSteps(43_000, 0.1), 4300);
+    assert.equal(warmupSteps(5, 0), 0);
+  });
+});
+
+describe("clip_grad_norm_", () => {
+  it("returns the norm before clipping and scales only when max_norm / (norm + 1e-6) < 1", () => {
+    const g = [Float32Array.of(3), Float32Array.of(4)];
+    assert.equal(clipGradNorm(g, 10), 5);
+    assert.deepEqual([g[0][0], g[1][0]], [3, 4]);
+    assert.equal(clipGradNorm(g, 0), 5);
+    assert.equal(clipGradNorm(g, 1), 5);
+    close(g[0][0], Math.fround(3 / (5 + 1e-6)), 1e-7);
+    close(g[1][0], Math.fround(4 / (5 + 1e-6)), 1e-7);
+  });
+});
+
+describe("AdamW (torch semantics)", () => {
+  it("first steps match the closed form, decoupled decay only where it applies", () => {
+    const lr = 0.1;
+    const wd = 0.5;
+    const p = [Float32Array.of(1, -2), Float32Array.of(3)];
+    const adam = new AdamW([2, 1], [true, false], { ...TORCH_ADAMW, weightDecay: wd });
+    adam.update(p, [Float32Array.of(0.5, -1e-3), Float32Array.of(2)], lr);
+    // step 1: m̂ = g, v̂ = g², update = lr · g / (|g| + ε) after p ← p(1 − lr·wd)
+    close(p[0][0], Math.fround(1 * (1 - lr * wd) - (lr * 0.5) / (0.5 + 1e-8)), 1e-7);
+    close(p[0][1], Math.fround(-2 * (1 - lr * wd) + (lr * 1e-3) / (1e-3 + 1e-8)), 1e-7);
+    close(p[1][0], Math.fround(3 - (lr * 2) / (2 + 1e-8)), 1e-7);
+    // step 2 with the same gradient: m = g(1 − β₁²)… bias-corrected back to g, so again lr·g/(|g|+ε')
+    const before = p[1][0];
+    adam.update(p, [Float32Array.of(0.5, -1e-3), Float32Array.of(2)], lr);
+    const m = 0.1 * 2 * 0.9 + 0.1 * 2;
+    const v = 0.001 * 4 * 0.999 + 0.001 * 4;
+    const want = before - ((lr / (1 - 0.9 ** 2)) * m) / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** 2) + 1e-8);
+    close(p[1][0], Math.fround(want), 1e-6);
+    assert.equal(adam.state.step, 2);
+  });
+  it("no weight decay for biases and LayerNorm parameters (HF Trainer's groups)", () => {
+    assert.equal(decays("roberta.encoder.layer.0.attention.self.query.weight"), true);
+    assert.equal(decays("roberta.embeddings.word_embeddings.weight"), true);
+    assert.equal(decays("classifier.out_proj.weight"), true);
+    assert.equal(decays("roberta.encoder.layer.0.attention.self.query.bias"), false);
+    assert.equal(decays("roberta.encoder.layer.0.output.LayerNorm.weight"), false);
+    assert.equal(decays("bert.embeddings.LayerNorm.gamma"), false);
+  });
+});
+
+describe("step plan and data order", () => {
+  const opts = (o: object) => resolveOptions({ base: "b", data: "d", output: "o", ...o });
+  it("epochs of ceil(N / batch) micro-batches, grouped by grad-accum into updates", () => {
+    const p = planTraining(10, opts({ batchSize: 3, gradAccum: 2, epochs: 3, warmupRatio: 0.1, evalEvery: 0.5 }), true);
+    assert.deepEqual(p, { examples: 10, batchesPerEpoch: 4, stepsPerEpoch: 2, totalSteps: 6, warmupSteps: 1, evalInterval: 1 });
+    assert.equal(planTraining(10, opts({ batchSize: 3, maxSteps: 5 }), false).totalSteps, 5);
+    assert.equal(planTraining(1000, opts({ batchSize: 32 }), true).evalInterval, 3); // round(0.1 · 32)
+    assert.equal(planTraining(1000, opts({ batchSize: 32 }), false).evalInterval, 0);
+  });
+  it("each epoch is a seeded permutation; no-shuffle keeps the order", () => {
+    const a = epochOrder(50, 42, 0, true);
+    assert.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(a, epochOrder(50, 42, 0, true));
+    assert.notDeepEqual(a, epochOrder(50, 42, 1, true));
+    assert.notDeepEqual(a, epochOrder(50, 43, 0, true));
+    assert.deepEqual([...epochOrder(5, 42, 3, false)], [0, 1, 2, 3, 4]);
+  });
+  it("validation holds out whole queries", () => {
+    const rows = Array.from({ length: 200 }, (_, i) => ({ group: `q${i % 40}`, i }));
+    const { train, validation } = holdOutGroups(rows, 0.1, 42);
+    const held = new Set(validation.map((r) => r.group));
+    assert.equal(held.size, 4);
+    assert.equal(validation.length, 20);
+    assert.ok(train.every((r) => !held.has(r.group)));
+    assert.equal(train.length + validation.length, rows.length);
+  });
+  it("batches are padded to their longest row", () => {
+    const ds = EncodedDataset.fromEncodings(
+      [
+        { inputIds: [0, 5, 2], tokenTypeIds: [0, 0, 0] },
+        { inputIds: [0, 6, 7, 8, 2], tokenTypeIds: [0, 0, 1, 1, 1] },
+      ],
+      [3, 1],
+    );
+    assert.equal(ds.length(1), 5);
+    const b = makeBatch(ds, [1, 0], 1);
+    assert.deepEqual(b.dims, [2, 5]);
+    assert.deepEqual([...b.input_ids].map(Number), [0, 6, 7, 8, 2, 0, 5, 2, 1, 1]);
+    assert.deepEqual([...b.attention_mask].map(Number), [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+    assert.deepEqual([...b.token_type_ids].map(Number), [0, 0, 1, 1, 1, 0, 0, 0, 0, 0]);
+    assert.deepEqual([...b.labels].map(Number), [1, 3]);
+    assert.equal(b.tokens, 8);
+  });
+});
