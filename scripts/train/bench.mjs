@@ -26,7 +26,9 @@ const settings = { batch: 32, length: 64, warmup: quick ? 1 : 2, steps: stepsArg
 
 function child(cmd, script, cfg, env = {}) {
   const share = waitForQuiet();
-  const r = spawnSync(cmd, [join(ROOT, "scripts", "train", script), JSON.stringify(cfg)], { env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 16 << 20 });
+  const childEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(childEnv)) if (v === null) delete childEnv[k];
+  const r = spawnSync(cmd, [join(ROOT, "scripts", "train", script), JSON.stringify(cfg)], { env: childEnv, encoding: "utf8", maxBuffer: 16 << 20 });
   const line = r.stdout?.trim().split("\n").filter((l) => l.startsWith("{")).pop();
   if (r.status !== 0 || !line) return { error: `exit ${r.status ?? r.signal}: ${(r.stderr ?? "").trim().split("\n").slice(-4).join(" | ")}` };
   return { ...JSON.parse(line), busyBefore: share };
@@ -41,7 +43,8 @@ const torch = pythonTorch();
 if (torch.ok) {
   const blas = ensureOpenBlas();
   process.stderr.write(`PyTorch ${torch.version}${blas ? " + OpenBLAS" : " (system BLAS: OpenBLAS could not be unpacked)"}\n`);
-  results.push(child(PYTHON, "bench_torch.py", { ...settings, modelDir }, blas ? { LD_LIBRARY_PATH: blas } : {}));
+  // OPENBLAS_CORETYPE (set to Haswell on some machines) would force AVX2 kernels: let OpenBLAS detect the CPU
+  results.push(child(PYTHON, "bench_torch.py", { ...settings, modelDir }, { OPENBLAS_CORETYPE: null, ...(blas ? { LD_LIBRARY_PATH: blas } : {}) }));
 } else results.push({ engine: "pytorch", error: torch.why });
 
 const torchRow = results.find((r) => r.engine === "pytorch" && !r.error);

@@ -40,13 +40,16 @@ export class AdamW {
     this.state = state ?? { step: 0, expAvg: sizes.map((n) => new Float32Array(n)), expAvgSq: sizes.map((n) => new Float32Array(n)) };
   }
 
-  /** One update of every parameter in place, with learning rate `lr`. */
-  update(params: Float32Array[], grads: readonly Float32Array[], lr: number): void {
+  /**
+   * One update of every parameter in place, with learning rate `lr`, for gradients `grads · gradScale`
+   * (clipping's coefficient folded into this pass instead of rewriting the gradients first).
+   */
+  update(params: Float32Array[], grads: readonly Float32Array[], lr: number, gradScale = 1): void {
     const [b1, b2] = this.config.betas;
     const { eps } = this.config;
     const t = ++this.state.step;
     const stepSize = lr / (1 - b1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** t);
     for (let k = 0; k < params.length; k++) {
       const p = params[k];
       const g = grads[k];
@@ -54,10 +57,10 @@ export class AdamW {
       const v = this.state.expAvgSq[k];
       const shrink = this.decay[k] ? 1 - lr * this.config.weightDecay : 1;
       for (let i = 0; i < p.length; i++) {
-        const gi = g[i];
+        const gi = g[i] * gradScale;
         const mi = (m[i] = b1 * m[i] + (1 - b1) * gi);
         const vi = (v[i] = b2 * v[i] + (1 - b2) * gi * gi);
-        p[i] = p[i] * shrink - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+        p[i] = p[i] * shrink - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
       }
     }
   }
@@ -71,14 +74,34 @@ export function decays(hfName: string): boolean {
   return !(hfName.includes("bias") || hfName.includes("LayerNorm."));
 }
 
-/** Global L2 norm of `grads`; scales them in place when it exceeds `maxNorm` (> 0). Returns the norm before clipping. */
-export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number): number {
+/** The global L2 norm of `grads` (float64 accumulation). */
+export function globalNorm(grads: readonly Float32Array[]): number {
   let sq = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
-  const norm = Math.sqrt(sq);
-  if (maxNorm > 0) {
-    const coef = maxNorm / (norm + 1e-6);
-    if (coef < 1) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= coef;
+  for (const g of grads) {
+    let a = 0;
+    let b = 0;
+    const n = g.length - (g.length % 2);
+    for (let i = 0; i < n; i += 2) {
+      a += g[i] * g[i];
+      b += g[i + 1] * g[i + 1];
+    }
+    if (n < g.length) a += g[n] * g[n];
+    sq += a + b;
   }
+  return Math.sqrt(sq);
+}
+
+/** torch's clip coefficient: max_norm / (norm + 1e-6) when that is < 1, else 1 (also for max_norm 0: no clipping). */
+export function clipCoefficient(norm: number, maxNorm: number): number {
+  if (maxNorm <= 0) return 1;
+  const coef = maxNorm / (norm + 1e-6);
+  return coef < 1 ? coef : 1;
+}
+
+/** clip_grad_norm_ in place: scales `grads` by clipCoefficient; returns the norm before clipping. */
+export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number): number {
+  const norm = globalNorm(grads);
+  const coef = clipCoefficient(norm, maxNorm);
+  if (coef < 1) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= coef;
   return norm;
 }

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
 import { buildEvalGraph, buildTrainingGraph, configDropout, type DropoutRates, type Parameter } from "../autodiff/training-graph.js";
 import { GraphSession, type Feed } from "../autodiff/runtime.js";
-import { AdamW, clipGradNorm, decays, TORCH_ADAMW } from "./adamw.js";
+import { AdamW, clipCoefficient, decays, globalNorm, TORCH_ADAMW } from "./adamw.js";
 import { loadLatestCheckpoint, saveCheckpoint, type BestResult, type TrainerState } from "./checkpoint.js";
 import { epochOrder, makeBatch, type EncodedDataset } from "./data.js";
 import { evaluateSplit, type EvalResult } from "./evaluate.js";
@@ -180,8 +180,9 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
       }
       if (micro.length > 1) scale(grads, 1 / micro.length);
 
-      const gradNorm = clipGradNorm(grads, o.maxGradNorm);
-      adam.update(values, grads, lr);
+      // clip_grad_norm_ (its coefficient applied inside the AdamW pass), then AdamW
+      const gradNorm = globalNorm(grads);
+      adam.update(values, grads, lr, clipCoefficient(gradNorm, o.maxGradNorm));
       state.step = k + 1;
       finalLoss = loss;
 
