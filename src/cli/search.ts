@@ -28,6 +28,7 @@ export const STORE_MODEL_FLAGS: Options = {
   threads: { type: "string" },
   "batch-size": { type: "string" },
   "max-length": { type: "string" },
+  quantize: { type: "string" },
   quiet: { type: "boolean" },
 };
 
@@ -74,8 +75,10 @@ export async function loadBiEncoder(id: string, p: Parsed): Promise<BiEncoder> {
 
 export async function loadReranker(id: string, p: Parsed): Promise<CrossEncoder> {
   const labels = str(p, "labels")?.split(",").map((s) => s.trim());
+  const quantize = str(p, "quantize");
+  if (quantize !== undefined && quantize !== "int8") throw new EsciError("INVALID_ARGUMENT", `--quantize must be "int8", got "${quantize}"`);
   return withLoadBars(bool(p, "quiet"), "reranker", (hooks) =>
-    CrossEncoder.load(modelRef(id), { labels, revision: str(p, "revision"), threads: num(p, "threads", { integer: true, min: 1 }), ...hooks }),
+    CrossEncoder.load(modelRef(id), { labels, revision: str(p, "revision"), threads: num(p, "threads", { integer: true, min: 1 }), quantize: quantize as "int8" | undefined, ...hooks }),
   );
 }
 
@@ -193,6 +196,7 @@ expected gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0).
   --rrf-k N             RRF constant (default 60)
   --json                print a JSON array of {id, title, score, label, probs, stage1_rank, stage1_score}
   --labels a,b,…        reranker label names in id order (for LABEL_0… checkpoints)
+  --quantize int8       dynamic int8 quantization of the reranker
   --revision R, --threads N, --batch-size N, --max-length N, --quiet`;
 
 async function run(argv: string[]): Promise<number> {
