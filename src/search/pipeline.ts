@@ -67,6 +67,16 @@ export interface SearchOptions extends Stage1Options, RerankOptions {
   only?: EsciLabel;
 }
 
+/** One stage-1 result: the RRF score, the fused rank and the rank in each list. */
+export interface Stage1Candidate {
+  id: string;
+  score: number;
+  /** 1-based rank after fusion. */
+  rank: number;
+  bm25_rank?: number;
+  vector_rank?: number;
+}
+
 export interface PipelineParts {
   store: CatalogStore;
   /** Embeds queries; must be the model that made the store's vectors. Without it stage 1 is BM25 only. */
@@ -125,7 +135,7 @@ export class SearchPipeline {
   }
 
   /** Stage 1: BM25 and vector kNN fused by RRF, best first, at most `candidates` long. */
-  async stage1(query: string, options: Stage1Options = {}): Promise<{ id: string; score: number; rank: number; bm25_rank?: number; vector_rank?: number }[]> {
+  async stage1(query: string, options: Stage1Options = {}): Promise<Stage1Candidate[]> {
     const n = options.candidates ?? DEFAULT_CANDIDATES;
     checkCount("candidates", n);
     const exclude = options.exclude ?? new Set<string>();
@@ -167,6 +177,27 @@ export class SearchPipeline {
     });
   }
 
+  /**
+   * Stage-1 candidates → hits carrying their products (score = the stage-1 score). A product
+   * deleted between the two reads is dropped rather than returned without its text.
+   */
+  async hydrate(cands: readonly Stage1Candidate[]): Promise<SearchHit[]> {
+    const products = await this.store.get(cands.map((c) => c.id));
+    const byId = new Map(products.map((p) => [p.id, p]));
+    return cands
+      .filter((c) => byId.has(c.id))
+      .map((c) => ({
+        id: c.id,
+        title: byId.get(c.id)!.title,
+        score: c.score,
+        stage1_rank: c.rank,
+        stage1_score: c.score,
+        ...(c.bm25_rank !== undefined ? { bm25_rank: c.bm25_rank } : {}),
+        ...(c.vector_rank !== undefined ? { vector_rank: c.vector_rank } : {}),
+        product: byId.get(c.id)!,
+      }));
+  }
+
   /** Stage 1, then (unless `rerank: false`) stage 2 and the expected-gain sort; the top `k` hits. */
   async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     const k = options.k ?? DEFAULT_K;
@@ -174,21 +205,7 @@ export class SearchPipeline {
     const rerank = options.rerank ?? this.scorer !== undefined;
     if (options.only && !rerank) throw new EsciError("INVALID_ARGUMENT", "--only needs the cross-encoder's labels: drop --no-rerank and give --rerank-model");
     if (!query.trim()) throw new EsciError("INVALID_ARGUMENT", "empty query");
-    const cands = await this.stage1(query, options);
-    const products = await this.store.get(cands.map((c) => c.id));
-    const byId = new Map(products.map((p) => [p.id, p]));
-    // A product deleted between the two reads is dropped rather than returned without its text.
-    const present = cands.filter((c) => byId.has(c.id));
-    let hits: SearchHit[] = present.map((c) => ({
-      id: c.id,
-      title: byId.get(c.id)!.title,
-      score: c.score,
-      stage1_rank: c.rank,
-      stage1_score: c.score,
-      ...(c.bm25_rank !== undefined ? { bm25_rank: c.bm25_rank } : {}),
-      ...(c.vector_rank !== undefined ? { vector_rank: c.vector_rank } : {}),
-      product: byId.get(c.id)!,
-    }));
+    let hits = await this.hydrate(await this.stage1(query, options));
     if (rerank) {
       const preds = await this.rerank(query, hits.map((h) => h.product), options);
       hits.forEach((h, i) => {

@@ -31,26 +31,11 @@ export async function findSubstitutes(pipeline: SearchPipeline, productId: strin
     exclude: new Set([productId]),
     ...(vector ? { vector } : {}),
   });
-  const products = await pipeline.store.get(cands.map((c) => c.id));
-  const byId = new Map(products.map((p) => [p.id, p]));
-  const present = cands.filter((c) => byId.has(c.id));
-  const preds = await pipeline.rerank(product.title, present.map((c) => byId.get(c.id)!), options);
+  const candidates = await pipeline.hydrate(cands);
+  const preds = await pipeline.rerank(product.title, candidates.map((h) => h.product), options);
   const hits: SearchHit[] = [];
-  present.forEach((c, i) => {
-    if (preds[i].label !== "S") return;
-    const p = byId.get(c.id)!;
-    hits.push({
-      id: c.id,
-      title: p.title,
-      score: preds[i].probs.S,
-      label: "S",
-      probs: preds[i].probs,
-      stage1_rank: c.rank,
-      stage1_score: c.score,
-      ...(c.bm25_rank !== undefined ? { bm25_rank: c.bm25_rank } : {}),
-      ...(c.vector_rank !== undefined ? { vector_rank: c.vector_rank } : {}),
-      product: p,
-    });
+  candidates.forEach((h, i) => {
+    if (preds[i].label === "S") hits.push({ ...h, score: preds[i].probs.S, label: "S", probs: preds[i].probs });
   });
   hits.sort((a, b) => b.score - a.score || a.stage1_rank - b.stage1_rank);
   return { product, hits: hits.slice(0, k) };

@@ -61,12 +61,23 @@ function ftsColumns(p: CatalogProduct): [string, string, string] {
 export class SqliteStore implements CatalogStore {
   readonly kind = "sqlite" as const;
   private space: EmbeddingSpace | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(
     private readonly db: Db,
     readonly location: string,
   ) {
     this.space = this.readMeta<EmbeddingSpace>("embedding");
+  }
+
+  /** Prepared once per SQL text (SQLite re-prepares a statement itself after a schema change). */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   static async open(path: string, options: OpenStoreOptions = {}): Promise<SqliteStore> {
@@ -119,16 +130,16 @@ export class SqliteStore implements CatalogStore {
   }
 
   private readMeta<T>(key: string): T | undefined {
-    const v = this.db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(key) as string | undefined;
+    const v = this.stmt("SELECT value FROM meta WHERE key = ?").pluck().get(key) as string | undefined;
     return v === undefined ? undefined : (JSON.parse(v) as T);
   }
 
   private writeMeta(key: string, value: unknown): void {
-    this.db.prepare("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, JSON.stringify(value));
+    this.stmt("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, JSON.stringify(value));
   }
 
   async info(): Promise<StoreInfo> {
-    const c = this.db.prepare("SELECT count(*) AS n, coalesce(sum(embedded), 0) AS e FROM products").get() as { n: number; e: number };
+    const c = this.stmt("SELECT count(*) AS n, coalesce(sum(embedded), 0) AS e FROM products").get() as { n: number; e: number };
     return {
       kind: this.kind,
       location: this.location,
@@ -169,15 +180,15 @@ export class SqliteStore implements CatalogStore {
   }
 
   async write(batch: readonly ProductWrite[], checkpoint?: IndexCheckpoint): Promise<void> {
-    const find = this.db.prepare("SELECT pk, text_hash FROM products WHERE id = ?");
-    const insert = this.db.prepare("INSERT INTO products(id, doc, text_hash, embedded) VALUES (?, ?, ?, ?) RETURNING pk");
-    const update = this.db.prepare("UPDATE products SET doc = ?, text_hash = ?, embedded = ? WHERE pk = ?");
-    const updateKeep = this.db.prepare("UPDATE products SET doc = ? WHERE pk = ?");
-    const ftsDel = this.db.prepare("DELETE FROM products_fts WHERE rowid = ?");
-    const ftsIns = this.db.prepare("INSERT INTO products_fts(rowid, title, brand_color, details) VALUES (?, ?, ?, ?)");
+    const find = this.stmt("SELECT pk, text_hash FROM products WHERE id = ?");
+    const insert = this.stmt("INSERT INTO products(id, doc, text_hash, embedded) VALUES (?, ?, ?, ?) RETURNING pk");
+    const update = this.stmt("UPDATE products SET doc = ?, text_hash = ?, embedded = ? WHERE pk = ?");
+    const updateKeep = this.stmt("UPDATE products SET doc = ? WHERE pk = ?");
+    const ftsDel = this.stmt("DELETE FROM products_fts WHERE rowid = ?");
+    const ftsIns = this.stmt("INSERT INTO products_fts(rowid, title, brand_color, details) VALUES (?, ?, ?, ?)");
     const hasVectors = this.space !== undefined;
-    const vecDel = hasVectors ? this.db.prepare("DELETE FROM vectors WHERE rowid = ?") : undefined;
-    const vecIns = hasVectors ? this.db.prepare("INSERT INTO vectors(rowid, embedding) VALUES (?, ?)") : undefined;
+    const vecDel = hasVectors ? this.stmt("DELETE FROM vectors WHERE rowid = ?") : undefined;
+    const vecIns = hasVectors ? this.stmt("INSERT INTO vectors(rowid, embedding) VALUES (?, ?)") : undefined;
     const blobs = batch.map((w) => (w.vector ? this.checkVector(w.vector, w.product.id) : undefined));
     this.db.transaction(() => {
       batch.forEach((w, i) => {
@@ -206,10 +217,10 @@ export class SqliteStore implements CatalogStore {
   }
 
   async delete(ids: readonly string[]): Promise<number> {
-    const find = this.db.prepare("SELECT pk FROM products WHERE id = ?").pluck();
-    const del = this.db.prepare("DELETE FROM products WHERE pk = ?");
-    const ftsDel = this.db.prepare("DELETE FROM products_fts WHERE rowid = ?");
-    const vecDel = this.space ? this.db.prepare("DELETE FROM vectors WHERE rowid = ?") : undefined;
+    const find = this.stmt("SELECT pk FROM products WHERE id = ?").pluck();
+    const del = this.stmt("DELETE FROM products WHERE pk = ?");
+    const ftsDel = this.stmt("DELETE FROM products_fts WHERE rowid = ?");
+    const vecDel = this.space ? this.stmt("DELETE FROM vectors WHERE rowid = ?") : undefined;
     return this.db.transaction(() => {
       let n = 0;
       for (const id of ids) {
@@ -225,10 +236,10 @@ export class SqliteStore implements CatalogStore {
   }
 
   async putVectors(items: readonly { id: string; textHash: string; vector: Float32Array }[]): Promise<void> {
-    const find = this.db.prepare("SELECT pk, text_hash FROM products WHERE id = ?");
-    const vecDel = this.db.prepare("DELETE FROM vectors WHERE rowid = ?");
-    const vecIns = this.db.prepare("INSERT INTO vectors(rowid, embedding) VALUES (?, ?)");
-    const mark = this.db.prepare("UPDATE products SET embedded = 1 WHERE pk = ?");
+    const find = this.stmt("SELECT pk, text_hash FROM products WHERE id = ?");
+    const vecDel = this.stmt("DELETE FROM vectors WHERE rowid = ?");
+    const vecIns = this.stmt("INSERT INTO vectors(rowid, embedding) VALUES (?, ?)");
+    const mark = this.stmt("UPDATE products SET embedded = 1 WHERE pk = ?");
     const blobs = items.map((x) => this.checkVector(x.vector, x.id));
     this.db.transaction(() => {
       items.forEach((x, i) => {
@@ -242,7 +253,7 @@ export class SqliteStore implements CatalogStore {
   }
 
   async states(ids: readonly string[]): Promise<Map<string, ProductState>> {
-    const find = this.db.prepare("SELECT text_hash, embedded FROM products WHERE id = ?");
+    const find = this.stmt("SELECT text_hash, embedded FROM products WHERE id = ?");
     const out = new Map<string, ProductState>();
     for (const id of ids) {
       const r = find.get(id) as { text_hash: string; embedded: number } | undefined;
@@ -252,7 +263,7 @@ export class SqliteStore implements CatalogStore {
   }
 
   async get(ids: readonly string[]): Promise<CatalogProduct[]> {
-    const find = this.db.prepare("SELECT doc FROM products WHERE id = ?").pluck();
+    const find = this.stmt("SELECT doc FROM products WHERE id = ?").pluck();
     const out: CatalogProduct[] = [];
     for (const id of ids) {
       const doc = find.get(id) as string | undefined;
@@ -262,13 +273,13 @@ export class SqliteStore implements CatalogStore {
   }
 
   async pending(limit: number, afterId = ""): Promise<CatalogProduct[]> {
-    const docs = this.db.prepare("SELECT doc FROM products WHERE embedded = 0 AND id > ? ORDER BY id LIMIT ?").pluck().all(afterId, limit) as string[];
+    const docs = this.stmt("SELECT doc FROM products WHERE embedded = 0 AND id > ? ORDER BY id LIMIT ?").pluck().all(afterId, limit) as string[];
     return docs.map((d) => JSON.parse(d) as CatalogProduct);
   }
 
   async vectorOf(id: string): Promise<Float32Array | undefined> {
     if (!this.space) return undefined;
-    const b = this.db.prepare("SELECT v.embedding FROM products p JOIN vectors v ON v.rowid = p.pk WHERE p.id = ?").pluck().get(id) as Buffer | undefined;
+    const b = this.stmt("SELECT v.embedding FROM products p JOIN vectors v ON v.rowid = p.pk WHERE p.id = ?").pluck().get(id) as Buffer | undefined;
     return b ? fromBlob(b) : undefined;
   }
 
