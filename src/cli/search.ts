@@ -11,7 +11,8 @@ import { downloadProgressTo } from "../hub/progress.js";
 import { parseEsciLabel, ESCI_LABEL_NAMES, type EsciLabel } from "../esci/labels.js";
 import { BiEncoder } from "../models/bi-encoder.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
-import type { StoreTask1Result } from "../search/evaluate.js";
+import type { EsciFilter } from "../esci/dataset.js";
+import { evaluateStoreTask1, type StoreTask1Result } from "../search/evaluate.js";
 import { DEFAULT_CANDIDATES, DEFAULT_K, SearchPipeline, type EsciGains, type SearchHit } from "../search/pipeline.js";
 import { openStore, type CatalogStore } from "../search/store.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
@@ -87,8 +88,8 @@ export async function loadReranker(id: string, p: Parsed): Promise<CrossEncoder>
  * --embed-model names another, which the pipeline then refuses with CONFLICT) and, when
  * `rerank`, the --rerank-model cross-encoder. `dispose` releases both and closes the store.
  */
-export async function openPipeline(p: Parsed, opts: { rerank: boolean; embed?: boolean }): Promise<{ pipeline: SearchPipeline; dispose: () => Promise<void> }> {
-  const rerankModel = str(p, "rerank-model");
+export async function openPipeline(p: Parsed, opts: { rerank: boolean; embed?: boolean; rerankModel?: string }): Promise<{ pipeline: SearchPipeline; dispose: () => Promise<void> }> {
+  const rerankModel = opts.rerankModel ?? str(p, "rerank-model");
   if (opts.rerank && !rerankModel) throw new EsciError("INVALID_ARGUMENT", "missing --rerank-model M (an ESCI cross-encoder: hub id or local directory), or pass --no-rerank");
   const store: CatalogStore = await openStore(requireStr(p, "store"), { mustExist: true });
   let embedder: BiEncoder | undefined;
@@ -161,6 +162,36 @@ export function renderHits(hits: readonly SearchHit[], width = process.stdout.co
     lines.push(pre + cut(h.title, Math.max(20, width - pre.length)));
   });
   return lines.join("\n") + "\n";
+}
+
+/**
+ * `esci evaluate --task 1 --store STORE --data DIR --model M`: opens the store's pipeline (its
+ * bi-encoder, M as the reranker unless `noRerank`), runs evaluateStoreTask1 with a progress bar,
+ * and returns the result with its printable summary. Reads --store, --embed-model,
+ * --candidates, --batch-size, --max-length, --threads, --labels, --quantize, --quiet from `p`.
+ */
+export async function runStoreTask1(
+  p: Parsed,
+  o: { data: string; filter: EsciFilter; rerankModel?: string; noRerank?: boolean; template?: string },
+): Promise<{ result: StoreTask1Result; text: string }> {
+  const { pipeline, dispose } = await openPipeline(p, { rerank: !o.noRerank, rerankModel: o.rerankModel });
+  const bar = new ProgressBar({ label: "evaluate", unit: "queries", quiet: bool(p, "quiet") });
+  try {
+    const result = await evaluateStoreTask1(pipeline, {
+      data: o.data,
+      ...o.filter,
+      candidates: num(p, "candidates", { integer: true, min: 1, max: 10_000 }),
+      noRerank: o.noRerank,
+      productTemplate: o.template,
+      batchSize: num(p, "batch-size", { integer: true, min: 1 }),
+      maxLength: num(p, "max-length", { integer: true, min: 3 }),
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.finish();
+    return { result, text: renderStoreTask1(result) };
+  } finally {
+    await dispose();
+  }
 }
 
 /** The summary `esci evaluate --task 1 --store` prints: stage 1 and stage 1 + rerank side by side. */

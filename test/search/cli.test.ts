@@ -11,7 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { ERROR_TABLE } from "../../src/errors/index.js";
+import { parseFlags } from "../../src/cli/args.js";
+import { runStoreTask1, STORE_MODEL_FLAGS } from "../../src/cli/search.js";
 import { openStore } from "../../src/search/store.js";
+import { writeDataset } from "../esci/helpers.js";
 import { fixtureModel, isolateEsciCache, REPO_ROOT } from "../helpers/paths.js";
 import { HAND_CATALOG } from "./fakes.js";
 
@@ -106,6 +109,26 @@ describe("esci index / search / substitutes", () => {
     assert.equal(badQuery.code, ERROR_TABLE.CONFLICT.exitCode);
     const badGains = esci("search", "--store", store, "--query", "x", "--gains", "E=1,Q=2", "--no-rerank");
     assert.equal(badGains.code, ERROR_TABLE.INVALID_ARGUMENT.exitCode);
+  });
+
+  it("runStoreTask1 (for esci evaluate --task 1 --store) prints stage 1 and stage 1 + rerank side by side", async () => {
+    const data = writeDataset(
+      join(dir, "esci"),
+      [
+        { query: "car stereo", query_id: 1, product_id: "DEMO-040", esci_label: "E" },
+        { query: "car stereo", query_id: 1, product_id: "B08SHMLP5S", esci_label: "E" },
+        { query: "car stereo", query_id: 1, product_id: "DEMO-041", esci_label: "C" },
+        { query: "car stereo", query_id: 1, product_id: "DEMO-025", esci_label: "I" },
+      ],
+      [],
+    );
+    const p = parseFlags(["--store", store, "--candidates", "30", "--quiet"], { ...STORE_MODEL_FLAGS, candidates: { type: "string" } });
+    const { result, text } = await runStoreTask1(p, { data, filter: { split: "test" }, rerankModel: RERANK });
+    assert.equal(result.queries, 1);
+    assert.equal(result.judgements, 4);
+    assert.ok(result.stage1.ndcg > 0 && result.stage1.ndcg <= 1);
+    assert.ok(result.reranked && result.reranked.ndcg > 0 && result.reranked.ndcg <= 1);
+    assert.match(text, /stage 1 \(BM25\+kNN\)\s+[01]\.\d{4}\n\s+stage 1 \+ rerank\s+[01]\.\d{4}/);
   });
 
   it("--reindex switches models; --delete removes products; --status reports an interrupted run", async () => {
