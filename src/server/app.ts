@@ -91,7 +91,10 @@ export async function buildApp(state: ServerState, settings: ServerSettings, met
 
   app.setErrorHandler(async (err, req, reply) => {
     const e = toEsciError(err, settings.limits.maxBodyBytes);
-    if (e.code === "INTERNAL") req.log.error(err);
+    if (e.code === "INTERNAL") {
+      const log = settings.logError ?? ((m: string) => process.stderr.write(`esci: ${m}\n`));
+      log(`internal error in ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+    }
     const h = toHttpError(e);
     reply.code(h.status).headers(h.headers).type("application/json; charset=utf-8");
     return h.body;

@@ -34,6 +34,8 @@ export interface ServerSettings {
   reportsDir?: string;
   /** The web UI's files (default: the package's web/). */
   webDir?: string;
+  /** Where unexpected (INTERNAL) errors are reported with their stack; default stderr. */
+  logError?: (message: string) => void;
 }
 
 /** The models, set once they have loaded; `draining` once shutdown began. */

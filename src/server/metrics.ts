@@ -129,6 +129,8 @@ export class ServerMetrics {
   readonly rejected = new Counter("esci_queue_rejected_rows_total", "Rows refused or dropped by a batching queue, by reason (overloaded, cancelled, closed).");
   readonly ready = new Gauge("esci_ready", "1 when the models are loaded and the server takes requests.");
   readonly rss = new Gauge("process_resident_memory_bytes", "Resident set size of the server process.");
+  readonly heap = new Gauge("nodejs_heap_used_bytes", "V8 heap in use (JavaScript objects): a leak of request data shows here.");
+  readonly external = new Gauge("nodejs_external_memory_bytes", "Memory of ArrayBuffers and native objects held by JavaScript (tensors, buffers).");
   private readonly all: Metric[] = [
     this.requests,
     this.latency,
@@ -142,10 +144,14 @@ export class ServerMetrics {
     this.rejected,
     this.ready,
     this.rss,
+    this.heap,
+    this.external,
   ];
 
   constructor() {
     this.rss.set({}, () => process.memoryUsage.rss());
+    this.heap.set({}, () => process.memoryUsage().heapUsed);
+    this.external.set({}, () => process.memoryUsage().external);
   }
 
   /** A queue observer that records one model's batches under `model`. */

@@ -116,6 +116,23 @@ describe("POST /v1/search, /v1/substitutes, /v1/embed", () => {
   });
 });
 
+describe("unexpected errors", () => {
+  it("answer 500 INTERNAL without the message, which goes to the error log with its stack", async () => {
+    const broken = { kind: "sqlite", location: "sqlite:broken.db", embedding: async () => { throw new Error("disk on fire"); }, close: async () => {} } as unknown as CatalogStore;
+    const logged: string[] = [];
+    const s = await testServer({ store: broken, settings: { logError: (m) => logged.push(m) } });
+    try {
+      const r = await s.app.inject(json("/v1/search", { query: "q" }));
+      assert.equal(r.statusCode, 500);
+      assert.deepEqual(r.json(), { error: "internal error", error_type: "INTERNAL" });
+      assert.equal(logged.length, 1);
+      assert.match(logged[0], /internal error in POST \/v1\/search: Error: disk on fire\n\s+at /);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("API keys and CORS", () => {
   let s: Server;
   before(async () => {

@@ -63,11 +63,12 @@ async function describeReport(root: string, dir: string): Promise<ReportEntry> {
   return entry;
 }
 
-/** `rel` (URL path under /reports/) → a report file inside `root`, or NOT_FOUND. */
+/** `rel` (the URL path under /reports/, as Fastify decoded it) → a report file inside `root`, or NOT_FOUND. */
 async function reportFile(root: string, rel: string): Promise<string> {
   const parts = rel.split("/");
   const notFound = () => new EsciError("NOT_FOUND", `no report file at /reports/${rel} (reports are DIR/report.html and DIR/metrics.json under --reports)`);
-  if (!REPORT_FILES.has(parts[parts.length - 1]) || parts.some((p) => p === ".." || p === "." || p.startsWith("."))) throw notFound();
+  // Dot segments ("..", ".", hidden files) never name a report; resolving symlinks below catches the rest.
+  if (!REPORT_FILES.has(parts[parts.length - 1]) || parts.some((p) => p.startsWith("."))) throw notFound();
   const realRoot = await realpath(root);
   const real = await realpath(join(root, ...parts)).catch(() => undefined);
   if (!real || !(real.startsWith(realRoot + sep) || real === realRoot)) throw notFound();
@@ -104,8 +105,7 @@ export function reportRoutes(ctx: RouteContext): ApiRoute[] {
       response: { mediaType: "text/html" },
       errors: [404],
       async handler(req, reply) {
-        const rel = decodeURIComponent((req.params as { "*": string })["*"]);
-        const file = await reportFile(root(), rel);
+        const file = await reportFile(root(), (req.params as { "*": string })["*"]);
         reply.type(MEDIA_TYPES[extname(file)] ?? "application/octet-stream");
         reply.header("content-security-policy", REPORT_CSP);
         return readFile(file);
