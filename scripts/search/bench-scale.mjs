@@ -211,7 +211,9 @@ async function latency(spec, rerankName, nq = "200") {
   const store = await openStore(spec, { mustExist: true });
   const space = await store.embedding();
   const embedder = await BiEncoder.load(space.model);
-  const scorer = await CrossEncoder.load(MODELS[rerankName] ?? rerankName);
+  // ESCI_BENCH_QUANTIZE=int8: the reranker with dynamic int8 MatMul weights.
+  const quantize = process.env.ESCI_BENCH_QUANTIZE === "int8" ? "int8" : undefined;
+  const scorer = await CrossEncoder.load(MODELS[rerankName] ?? rerankName, { quantize });
   const pipeline = new SearchPipeline({ store, embedder, scorer });
   const qs = queries(Number(nq));
   for (const q of qs.slice(0, 5)) await pipeline.search(q, { candidates: 50, k: 10 }); // warm-up
@@ -248,6 +250,7 @@ async function latency(spec, rerankName, nq = "200") {
     products: info.products,
     dimension: space.dimension,
     embed_model: space.model,
+    reranker_quantize: quantize ?? "none",
     queries: qs.length,
     ms: { query_embedding: summary(parts.embed), bm25_top100: summary(parts.bm25), knn_top100: summary(parts.knn), stage1_100: summary(s1), stage1_plus_rerank_50: summary(s2) },
     peak_rss_mib: rssMiB(),

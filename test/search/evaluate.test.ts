@@ -71,7 +71,7 @@ describe("evaluateStoreTask1", () => {
     const items = (score: (q: string, id: string, l: EsciLabel) => number | undefined) =>
       [1, 2].map((qid) => JUDGED.filter((j) => j[0] === qid).map(([, q, id, l]): JudgedItem => ({ id, gain: ESCI_GAINS[l], score: score(q, id, l) })));
     const want1 = meanNdcg(items((q, id) => s1.get(q)!.get(id)));
-    const want2 = meanNdcg(items((q, id, l) => (id === "X404" ? undefined : expected[l])));
+    const want2 = meanNdcg(items((_q, id, l) => (id === "X404" ? undefined : expected[l])));
     assert.ok(Math.abs(r.stage1.ndcg - want1.ndcg) < 1e-12);
     assert.ok(Math.abs(r.reranked!.ndcg - want2.ndcg) < 1e-12);
     // The complement c1 is BM25's first hit for "running shoes": reranking fixes that.
