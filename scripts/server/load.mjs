@@ -11,9 +11,10 @@
 //   node scripts/server/load.mjs --model test/fixtures/models/tiny-roberta-esci --seconds 3 --clients 4 --no-offline
 //
 // Bounded: loopback only, --seconds (at most 600) and --max-requests stop it; the server child is
-// killed on exit. --json prints the figures as one JSON object on stdout.
+// killed on exit. --json prints the figures as one JSON object on stdout; --trace FILE writes one
+// line per request (seconds since start when sent, latency ms, status).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request, Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -36,6 +37,7 @@ const { values: o } = parseArgs({
     quantize: { type: "string" },
     "offline-pairs": { type: "string", default: "640" },
     "no-offline": { type: "boolean", default: false },
+    trace: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -175,6 +177,8 @@ await Promise.all(Array.from({ length: Math.min(clients, 4) }, (_, i) => post(ur
 log(`${clients} clients × ${docsPer} documents for ${seconds} s against ${url}/rerank`);
 const statuses = {};
 const latencies = [];
+/** [seconds since start when sent, latency in ms, status] per request, for --trace. */
+const trace = [];
 const memory = [];
 let sent = 0;
 const start = performance.now();
@@ -188,7 +192,9 @@ const sampler = setInterval(async () => {
 await Promise.all(
   Array.from({ length: clients }, async () => {
     while (performance.now() < end && sent < maxRequests) {
+      const sentAt = (performance.now() - start) / 1000;
       const r = await post(url, "/rerank", make(sent++));
+      trace.push([+sentAt.toFixed(3), +r.ms.toFixed(1), r.status]);
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       if (r.status === 200) latencies.push(r.ms);
       else if (Object.keys(statuses).length < 8) log(`status ${r.status}: ${r.body.slice(0, 200)}`);
@@ -248,6 +254,7 @@ if (!o["no-offline"]) {
   result.served_vs_offline = +(result.served_pairs_per_s / result.offline_pairs_per_s).toFixed(3);
 }
 
+if (o.trace) writeFileSync(o.trace, trace.map((x) => x.join("\t")).join("\n") + "\n");
 if (o.json) process.stdout.write(JSON.stringify(result) + "\n");
 else {
   log(`requests ${result.requests} (${JSON.stringify(statuses)}), 5xx ${result.errors_5xx}`);

@@ -128,6 +128,7 @@ async function run(argv: string[]): Promise<number> {
     port: num(p, "port", { integer: true, min: 0, max: 65535 }) ?? 8080,
     settings: { limits, apiKeys, cors: list(str(p, "cors")), reportsDir },
     queue,
+    threads: num(p, "threads", { integer: true, min: 1 }),
     load,
   });
   log(`listening on ${server.url} (API docs at ${server.url}/docs); loading models…`);

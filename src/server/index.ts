@@ -30,17 +30,34 @@ export interface LoadedParts {
   store?: CatalogStore;
 }
 
-/** Loaded models → the server's queued models, their queues reporting to `metrics`. */
-export function queuedModels(parts: LoadedParts, queue: Partial<QueueOptions>, metrics: ServerMetrics): ServerModels {
-  const scorer = new QueuedCrossEncoder(parts.crossEncoder, queue, metrics.queueObserver(parts.crossEncoder.model.id));
-  metrics.queueDepth.set({ model: scorer.id }, () => scorer.queue.depth);
-  let embedder: QueuedBiEncoder | undefined;
-  if (parts.biEncoder) {
-    embedder = new QueuedBiEncoder(parts.biEncoder, queue, metrics.queueObserver(parts.biEncoder.modelId));
-    const e = embedder;
-    metrics.queueDepth.set({ model: e.modelId }, () => e.queue.depth);
+export interface QueuedModelsOptions {
+  queue?: Partial<QueueOptions>;
+  /** Run each model in a worker thread (default true; worker-session.ts says why). */
+  worker?: boolean;
+  /** ONNX Runtime threads per model (default: all cores). */
+  threads?: number;
+}
+
+/** Loaded models → the server's queued models (taking them over), their queues reporting to `metrics`. */
+export async function queuedModels(parts: LoadedParts, o: QueuedModelsOptions, metrics: ServerMetrics): Promise<ServerModels> {
+  const common = { queue: o.queue, worker: o.worker, threads: o.threads };
+  let scorer: QueuedCrossEncoder | undefined;
+  try {
+    scorer = await QueuedCrossEncoder.create(parts.crossEncoder, { ...common, observer: metrics.queueObserver(parts.crossEncoder.model.id) });
+    const s = scorer;
+    metrics.queueDepth.set({ model: s.id }, () => s.queue.depth);
+    let embedder: QueuedBiEncoder | undefined;
+    if (parts.biEncoder) {
+      const e = await QueuedBiEncoder.create(parts.biEncoder, { ...common, observer: metrics.queueObserver(parts.biEncoder.modelId) });
+      metrics.queueDepth.set({ model: e.modelId }, () => e.queue.depth);
+      embedder = e;
+    }
+    return { scorer, embedder, store: parts.store };
+  } catch (e) {
+    await (scorer ? scorer.close() : parts.crossEncoder.dispose());
+    await parts.biEncoder?.dispose();
+    throw e;
   }
-  return { scorer, embedder, store: parts.store };
 }
 
 /** Release the models (after their queues drain) and the store. */
@@ -49,11 +66,10 @@ export async function closeModels(m: ServerModels): Promise<void> {
   await m.store?.close();
 }
 
-export interface StartOptions {
+export interface StartOptions extends QueuedModelsOptions {
   host: string;
   port: number;
   settings: ServerSettings;
-  queue: Partial<QueueOptions>;
   /** Loads the models (and opens the store); called once the port is open. */
   load: () => Promise<LoadedParts>;
 }
@@ -83,7 +99,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     })());
   const loaded = o.load().then(
     async (parts) => {
-      const models = queuedModels(parts, o.queue, metrics);
+      const models = await queuedModels(parts, o, metrics);
       if (state.draining) await closeModels(models); // shut down while loading
       else state.models = models;
     },

@@ -6,10 +6,10 @@
  * Callers hand in already-tokenized rows (so the queue can count tokens) and get one output row
  * back per input row, in order. One batch runs at a time (ONNX Runtime already uses every core
  * for one call); while it runs, new rows wait. A batch is formed around the oldest waiting row —
- * so no row waits behind ever newer ones — from the waiting rows of the most similar lengths, as
- * models/batching.ts does offline: padded size (rows × longest row) ≤ `tokenBudget`, at most
- * `maxBatch` rows. When the model is idle and there is less than a full batch waiting, the queue
- * waits up to `maxWaitMs` for more. Padding is counted for the metrics.
+ * so no row waits behind ever newer ones — from the waiting rows of the most similar lengths
+ * (oldest first within a length), as models/batching.ts packs offline: padded size (rows ×
+ * longest row) ≤ `tokenBudget`, at most `maxBatch` rows. When the model is idle and less than a
+ * full batch waits, the queue waits up to `maxWaitMs` for more. Padding is counted for metrics.
  *
  * Back-pressure: more than `maxQueuedRows` waiting rows answers OVERLOADED (HTTP 429) with a
  * retry-after estimate from the recent throughput. Work whose caller went away (its AbortSignal
@@ -210,32 +210,48 @@ export class BatchQueue {
   }
 
   /**
-   * The next batch: the oldest waiting row plus its neighbours in length order, grown one row at
-   * a time on the side that adds the least padding, while rows × longest ≤ tokenBudget.
+   * The next batch: the oldest waiting row, then rows of the nearest lengths, grown one row at a
+   * time on the side (shorter or longer) that adds the least padding, while rows × longest ≤
+   * tokenBudget. Within one length the oldest rows go first: taking, say, the newest rows of a
+   * common length would leave its oldest rows behind batch after batch.
    */
   private takeBatch(): Row[] {
-    const byLen = [...this.waiting].sort((a, b) => a.len - b.len || a.seq - b.seq);
-    const oldestSeq = this.waiting[0].seq;
-    const at = byLen.findIndex((r) => r.seq === oldestSeq);
-    let lo = at;
-    let hi = at;
-    let longest = byLen[at].len;
+    // Waiting rows by length, each length's rows oldest first (`waiting` is in arrival order).
+    const byLen = new Map<number, Row[]>();
+    for (const r of this.waiting) {
+      const pool = byLen.get(r.len);
+      if (pool) pool.push(r);
+      else byLen.set(r.len, [r]);
+    }
+    const lens = [...byLen.keys()].sort((a, b) => a - b);
+    const pools = lens.map((l) => byLen.get(l)!);
+    const used = new Array<number>(pools.length).fill(0);
+    const seed = this.waiting[0];
+    let lo = lens.indexOf(seed.len); // the seed is its pool's first row
+    let hi = lo;
+    used[lo] = 1;
+    let longest = seed.len;
+    const batch = [seed];
+    const left = (i: number) => used[i] < pools[i].length;
     const { maxBatch, tokenBudget } = this.options;
-    for (;;) {
-      const n = hi - lo + 1;
-      if (n >= maxBatch) break;
-      // Growing down pads the new row up to `longest`; growing up pads every row to the new length.
-      const down = lo > 0 && (n + 1) * longest <= tokenBudget ? longest - byLen[lo - 1].len : Infinity;
-      const upLen = hi + 1 < byLen.length ? byLen[hi + 1].len : Infinity;
-      const up = upLen !== Infinity && (n + 1) * upLen <= tokenBudget ? n * (upLen - longest) : Infinity;
+    while (batch.length < maxBatch) {
+      const n = batch.length;
+      // Pools strictly between lo and hi are used up; the next row comes from lo's or hi's pool,
+      // or from the next length outward. Down pads the new row to `longest`; up pads every row.
+      const di = left(lo) ? lo : lo - 1;
+      const ui = left(hi) ? hi : hi + 1;
+      const down = di >= 0 && (n + 1) * longest <= tokenBudget ? longest - lens[di] : Infinity;
+      const up = ui < pools.length && (n + 1) * lens[ui] <= tokenBudget ? n * (lens[ui] - longest) : Infinity;
       if (down === Infinity && up === Infinity) break;
-      if (down <= up) lo--;
-      else {
-        hi++;
-        longest = upLen;
+      if (down <= up) {
+        lo = di;
+        batch.push(pools[di][used[di]++]);
+      } else {
+        hi = ui;
+        longest = lens[ui];
+        batch.push(pools[ui][used[ui]++]);
       }
     }
-    const batch = byLen.slice(lo, hi + 1);
     const taken = new Set(batch);
     this.waiting = this.waiting.filter((r) => !taken.has(r));
     return batch;

@@ -19,8 +19,10 @@ import { toPrediction, type CrossEncoder } from "../models/cross-encoder.js";
 import type { LoadedModel } from "../models/loader.js";
 import { runEncodings } from "../models/runner.js";
 import type { EmbedOptions, Pair, PairPrediction, PairScorer, PredictOptions, TextEmbedder } from "../models/types.js";
+import type { OnnxSession } from "../onnx/session.js";
 import type { Encoding } from "../tokenizer/index.js";
-import { BatchQueue, type QueueObserver, type QueueOptions } from "./queue.js";
+import { BatchQueue, type BatchRunner, type QueueObserver, type QueueOptions } from "./queue.js";
+import { WorkerSession } from "./worker-session.js";
 
 /** How a cross-encoder's predictions become one rerank score. */
 export type RerankMode = "expected-gain" | "sigmoid" | "none";
@@ -34,9 +36,29 @@ export interface QueuedCallOptions {
   describe?: (i: number) => string;
 }
 
-/** One batch through the model, padded to its own longest row (the queue already packed it). */
-function queueOf(model: LoadedModel, options: Partial<QueueOptions>, observer?: QueueObserver): BatchQueue {
-  return new BatchQueue((rows) => runEncodings(model, rows, { batch: { maxBatch: rows.length, tokenBudget: Infinity } }), options, observer);
+export interface QueuedModelOptions {
+  queue?: Partial<QueueOptions>;
+  observer?: QueueObserver;
+  /**
+   * Run ONNX Runtime in a worker thread (default true; see worker-session.ts). The model's own
+   * session is then released, and the worker's takes its place.
+   */
+  worker?: boolean;
+  /** ONNX Runtime threads of the worker's session (default: all cores, as OnnxSession). */
+  threads?: number;
+}
+
+/**
+ * The model's batch runner: models/runner.ts (the CLI's path: pad the batch to its own longest
+ * row, run, split the rows), on the model's session or on a worker's, which has the same
+ * inputNames/run and stands in for it. The queue has already packed the batch, so it is one call.
+ */
+async function startRunner(model: LoadedModel, o: QueuedModelOptions): Promise<{ run: BatchRunner; release(): Promise<void> }> {
+  const oneBatch = (m: LoadedModel): BatchRunner => (rows) => runEncodings(m, rows, { batch: { maxBatch: rows.length, tokenBudget: Infinity } });
+  if (o.worker === false) return { run: oneBatch(model), release: () => model.session.release() };
+  const session = await WorkerSession.start({ onnxPath: model.onnxPath, threads: o.threads });
+  await model.session.release();
+  return { run: oneBatch({ ...model, session: session as unknown as OnnxSession }), release: () => session.release() };
 }
 
 /** Encode with `encode(i, limit)`; with truncate false, an input over `maxLength` is TOO_LARGE. */
@@ -67,13 +89,13 @@ export class QueuedCrossEncoder implements PairScorer {
   /** Index of Exact among the labels (expected-gain mode). */
   private readonly exactIndex: number;
 
-  constructor(
+  private constructor(
     readonly model: CrossEncoder,
-    options: Partial<QueueOptions> = {},
-    observer?: QueueObserver,
+    private readonly runner: { run: BatchRunner; release(): Promise<void> },
+    o: QueuedModelOptions,
   ) {
     this.labels = model.labels;
-    this.queue = queueOf(model.model, options, observer);
+    this.queue = new BatchQueue(runner.run, o.queue, o.observer);
     let letters: string[] | undefined;
     try {
       letters = model.labels.length > 1 ? esciLabelsOf(model.labels) : undefined;
@@ -82,6 +104,11 @@ export class QueuedCrossEncoder implements PairScorer {
     }
     this.rerankMode = model.labels.length === 1 ? "sigmoid" : letters ? "expected-gain" : "none";
     this.exactIndex = letters?.indexOf("E") ?? -1;
+  }
+
+  /** Takes over `model`: close() releases it. */
+  static async create(model: CrossEncoder, o: QueuedModelOptions = {}): Promise<QueuedCrossEncoder> {
+    return new QueuedCrossEncoder(model, await startRunner(model.model, o), o);
   }
 
   get id(): string {
@@ -138,21 +165,27 @@ export class QueuedCrossEncoder implements PairScorer {
     );
   }
 
+  /** Drain the queue, then release the model's session. */
   async close(): Promise<void> {
     await this.queue.close();
-    await this.model.dispose();
+    await this.runner.release();
   }
 }
 
 export class QueuedBiEncoder implements TextEmbedder {
   readonly queue: BatchQueue;
 
-  constructor(
+  private constructor(
     readonly model: BiEncoder,
-    options: Partial<QueueOptions> = {},
-    observer?: QueueObserver,
+    private readonly runner: { run: BatchRunner; release(): Promise<void> },
+    o: QueuedModelOptions,
   ) {
-    this.queue = queueOf(model.model, options, observer);
+    this.queue = new BatchQueue(runner.run, o.queue, o.observer);
+  }
+
+  /** Takes over `model`: close() releases it. */
+  static async create(model: BiEncoder, o: QueuedModelOptions = {}): Promise<QueuedBiEncoder> {
+    return new QueuedBiEncoder(model, await startRunner(model.model, o), o);
   }
 
   get dimension(): number {
@@ -177,8 +210,9 @@ export class QueuedBiEncoder implements TextEmbedder {
     return { dimension: this.dimension, modelId: this.modelId, embed: (texts, options) => this.embed(texts, { ...options, signal }) };
   }
 
+  /** Drain the queue, then release the model's session. */
   async close(): Promise<void> {
     await this.queue.close();
-    await this.model.dispose();
+    await this.runner.release();
   }
 }

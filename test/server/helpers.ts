@@ -37,7 +37,7 @@ export async function testServer(o: TestServerOptions = {}) {
   const { app, metrics } = await buildApp(state, settings);
   const crossEncoder = await CrossEncoder.load(o.model ?? ESCI_MODEL);
   const biEncoder = o.embed ? await BiEncoder.load(EMBED_MODEL) : undefined;
-  const models = queuedModels({ crossEncoder, biEncoder, store: o.store }, o.queue ?? {}, metrics);
+  const models = await queuedModels({ crossEncoder, biEncoder, store: o.store }, { queue: o.queue }, metrics);
   if (!o.unloaded) state.models = models;
   return {
     app,

@@ -101,6 +101,21 @@ describe("BatchQueue", () => {
     assert.deepEqual(new Set(f.batches[1]), new Set([1, 9]));
   });
 
+  it("within a length, the oldest rows go first (else a common length's oldest rows would wait forever)", async () => {
+    const f = fake({ maxWaitMs: 0, maxBatch: 3 });
+    f.hold();
+    const first = f.queue.submit([row(0, 1)]);
+    await new Promise((r) => setImmediate(r));
+    const jobs = [f.queue.submit([row(1, 10)]), ...[2, 3, 4, 5, 6, 7, 8, 9].map((id) => f.queue.submit([row(id, 5)]))];
+    f.release();
+    await Promise.all([first, ...jobs]);
+    assert.deepEqual(f.batches.slice(1), [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+  });
+
   it("groups rows by length: less padding than first-come batches", async () => {
     const f = fake({ maxWaitMs: 0, tokenBudget: 10_000, maxBatch: 4 });
     f.hold();
