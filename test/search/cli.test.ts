@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { ERROR_TABLE } from "../../src/errors/index.js";
 import { parseFlags } from "../../src/cli/args.js";
 import { runStoreTask1, STORE_MODEL_FLAGS } from "../../src/cli/search.js";
@@ -30,8 +30,13 @@ function esci(...args: string[]) {
 
 describe("esci index / search / substitutes", () => {
   const store = `sqlite:${join(dir, "demo.db")}`;
+  let cache: string;
   before(() => {
-    isolateEsciCache();
+    cache = isolateEsciCache();
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
   });
 
   it("indexes the demo catalog with the tiny bi-encoder", () => {

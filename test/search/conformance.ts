@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, utimesSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -27,11 +27,12 @@ export interface StoreFactory {
   cleanup?(): Promise<void>;
 }
 
-const tmp = mkdtempSync(join(tmpdir(), "esci-search-"));
+let tmpDir: string | undefined;
+const tmp = () => (tmpDir ??= mkdtempSync(join(tmpdir(), "esci-search-")));
 const embedText = productText(DEFAULT_EMBED_TEMPLATE);
 
 export function writeJsonl(name: string, rows: readonly object[]): string {
-  const path = join(tmp, name);
+  const path = join(tmp(), name);
   writeFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   return path;
 }
@@ -61,7 +62,10 @@ export function synthetic(n: number, seed = 0): CatalogProduct[] {
 
 export function storeConformance(name: string, factory: StoreFactory): void {
   describe(`${name} store conformance`, () => {
-    after(async () => factory.cleanup?.());
+    after(async () => {
+      await factory.cleanup?.();
+      if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+    });
 
     describe("store contract", () => {
       let store: CatalogStore;

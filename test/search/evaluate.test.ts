@@ -4,7 +4,7 @@
  * follow from the fakes' obvious scores (see fakes.ts).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -51,7 +51,10 @@ describe("evaluateStoreTask1", () => {
     assert.equal(r.info.products, HAND_CATALOG.length - 1); // the "es" product is left out
     pipeline = new SearchPipeline({ store, embedder: new HashEmbedder(), scorer });
   });
-  after(async () => store.close());
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("reports stage 1 and stage 1 + rerank side by side, scoring only judged candidates", async () => {
     const before = scorer.pairs;
