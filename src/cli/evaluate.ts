@@ -7,7 +7,10 @@ import { EsciError } from "../errors/index.js";
 import type { EsciFilter } from "../esci/dataset.js";
 import { evaluateFiles, evaluateScorer, type Metrics, type Task } from "../esci/evaluate.js";
 import { renderSummary, writeReport } from "../esci/report/html.js";
-import { bool, num, parseFlags, requireStr, str } from "./args.js";
+import { join } from "node:path";
+import { writeFileAtomic } from "../esci/io/atomic.js";
+import { bool, num, parseFlags, requireStr, str, type Parsed } from "./args.js";
+import { runStoreTask1 } from "./search.js";
 import { DATASET_FLAGS, parseOnError, parseVersion } from "./classify.js";
 import { loadCrossEncoder, MODEL_FLAGS } from "./model-flags.js";
 import type { Command } from "./command.js";
@@ -16,6 +19,7 @@ import { ProgressBar } from "./progress.js";
 const HELP = `Usage:
   esci evaluate --model M --data PATH [--task 1|2|3] [--locale us] [--split test] [--limit N] --report DIR
   esci evaluate --predictions P --gold G [--task 1|2|3] --report DIR
+  esci evaluate --task 1 --store STORE --data ESCI_DIR [--model M] [--candidates 100] [--report DIR]
 
 Writes DIR/metrics.json (task1.ndcg, task2.accuracy/micro_f1/macro_f1/weighted_f1/per_class/
 confusion, task3.micro_f1, calibration, skipped) and DIR/report.html (self-contained), and prints
@@ -37,7 +41,13 @@ a summary. Each task is reported when the inputs allow it.
   --template T         product text template for --data DIR (default "{title}")
   --on-error fail|skip stop at the first bad row (default) or skip it and list it in the report
   --bins N             calibration bins (default 15)
-  --report DIR         where metrics.json and report.html go`;
+  --report DIR         where metrics.json and report.html go
+Two-stage search (--store): nDCG of stage 1 (BM25 + vector kNN) alone and of stage 1 reranked by
+the cross-encoder M, side by side, over the judged products of each query in --data.
+  --store STORE        a catalog store made by esci index (sqlite:PATH or postgres://…)
+  --embed-model B      the store's bi-encoder (default: the one recorded in the store)
+  --candidates N       stage-1 candidates per query (default 100)
+  --no-rerank          stage 1 only`;
 
 function parseTask(raw: string | undefined): Task | undefined {
   if (raw === undefined) return undefined;
@@ -56,7 +66,12 @@ async function run(argv: string[]): Promise<number> {
     report: { type: "string" },
     "on-error": { type: "string" },
     bins: { type: "string" },
+    store: { type: "string" },
+    "embed-model": { type: "string" },
+    candidates: { type: "string" },
+    "no-rerank": { type: "boolean" },
   });
+  if (str(p, "store") !== undefined) return runStore(p);
   const report = requireStr(p, "report");
   const task = parseTask(str(p, "task"));
   const tasks = task ? [task] : undefined;
@@ -89,7 +104,7 @@ async function run(argv: string[]): Promise<number> {
       inputs: { predictions: pred, gold: g, ...filter, task },
     });
   } else {
-    if (model === undefined || data === undefined) throw new EsciError("INVALID_ARGUMENT", "missing --model and --data (or --predictions and --gold)");
+    if (data === undefined) throw new EsciError("INVALID_ARGUMENT", "missing --data (with --model; or --predictions and --gold)");
     const scorer = await loadCrossEncoder(p);
     const bar = new ProgressBar({ label: "evaluate", unit: "pairs", quiet });
     try {
@@ -113,6 +128,33 @@ async function run(argv: string[]): Promise<number> {
   const out = await writeReport(report, metrics);
   process.stdout.write(renderSummary(metrics));
   process.stderr.write(`wrote ${out.metrics} and ${out.html}\n`);
+  return 0;
+}
+
+/** --store: Task 1 of the two-stage search pipeline (search/evaluate.ts does the work). */
+async function runStore(p: Parsed): Promise<number> {
+  const task = parseTask(str(p, "task")) ?? 1;
+  if (task !== 1) throw new EsciError("INVALID_ARGUMENT", "--store evaluates the ranking task: use --task 1");
+  const filter: EsciFilter = {
+    locale: str(p, "locale") ?? "us",
+    split: str(p, "split") ?? "test",
+    version: parseVersion(p, "small"),
+    limit: num(p, "limit", { integer: true, min: 1 }),
+  };
+  const { result, text } = await runStoreTask1(p, {
+    data: requireStr(p, "data"),
+    filter,
+    rerankModel: str(p, "model"),
+    noRerank: bool(p, "no-rerank"),
+    template: str(p, "template"),
+  });
+  process.stdout.write(text);
+  const report = str(p, "report");
+  if (report !== undefined) {
+    const file = join(report, "metrics.json");
+    await writeFileAtomic(file, JSON.stringify({ task1_store: result }, null, 2) + "\n");
+    process.stderr.write(`wrote ${file}\n`);
+  }
   return 0;
 }
 

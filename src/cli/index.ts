@@ -17,7 +17,7 @@ import { openStore, type StoreInfo } from "../search/store.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
-import { loadBiEncoder, modelRef } from "./search.js";
+import { loadBiEncoder, modelRef } from "./model-flags.js";
 
 const HELP = `Usage:
   esci index --catalog FILE --store STORE [--embed-model B] [--reindex]
@@ -137,7 +137,7 @@ async function run(argv: string[]): Promise<number> {
       if (stored && wanted && modelRef(wanted) !== stored.model && !bool(p, "reindex")) {
         throw new EsciError("CONFLICT", `store ${store.location}: its vectors were made by "${stored.model}", not "${modelRef(wanted)}"; pass --reindex to re-embed every product with the new model`, { store: store.location });
       }
-      embedder = await loadBiEncoder(id, p);
+      embedder = await loadBiEncoder(p, id);
     }
     const rowsBar = new ProgressBar({ label: "index", unit: "rows", quiet });
     const embedBar = new ProgressBar({ label: "embed", unit: "products", quiet });

@@ -4,6 +4,8 @@
  * progress on stderr, the reference checkpoints as defaults so a user with internet access needs
  * no flags.
  */
+import { existsSync, statSync } from "node:fs";
+import { normalize } from "node:path";
 import { EsciError } from "../errors/index.js";
 import { downloadProgressTo } from "../hub/progress.js";
 import { BiEncoder } from "../models/bi-encoder.js";
@@ -52,11 +54,24 @@ function parseQuantize(p: Parsed): "int8" | undefined {
   return q;
 }
 
-/** Load options from the flags, with progress bars for downloads and graph building. */
-async function withProgress<T>(p: Parsed, load: (opts: LoadOptions) => Promise<T>): Promise<T> {
+/**
+ * A local model directory given two ways ("./m/", "m") is one model: stores and caches compare
+ * model ids as strings, so directories are normalized; hub ids pass through.
+ */
+export function modelRef(id: string): string {
+  try {
+    if (existsSync(id) && statSync(id).isDirectory()) return normalize(id).replace(/[\\/]+$/, "");
+  } catch {
+    // not a local path: a hub id
+  }
+  return id;
+}
+
+/** Load options from the flags, with progress bars (named after `what`) for downloads and graph building. */
+async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions) => Promise<T>): Promise<T> {
   const quiet = bool(p, "quiet");
-  const download = new ProgressBar({ label: "download", unit: "B", quiet });
-  const build = new ProgressBar({ label: "building ONNX graph", unit: "tensors", quiet });
+  const download = new ProgressBar({ label: `download ${what}`, unit: "B", quiet });
+  const build = new ProgressBar({ label: `build ${what} ONNX graph`, unit: "tensors", quiet });
   const toBar = downloadProgressTo(download);
   let downloaded = false;
   let built = false;
@@ -83,14 +98,14 @@ async function withProgress<T>(p: Parsed, load: (opts: LoadOptions) => Promise<T
   }
 }
 
-/** The --model cross-encoder (default: the model card's checkpoint). */
-export function loadCrossEncoder(p: Parsed, flag = "model"): Promise<CrossEncoder> {
-  const id = str(p, flag) ?? DEFAULT_CROSS_ENCODER;
-  return withProgress(p, (opts) => CrossEncoder.load(id, { ...opts, labels: parseLabels(p) }));
+/** A cross-encoder: `id`, else --model, else the model card's checkpoint. */
+export function loadCrossEncoder(p: Parsed, id?: string, what = "cross-encoder"): Promise<CrossEncoder> {
+  const ref = modelRef(id ?? str(p, "model") ?? DEFAULT_CROSS_ENCODER);
+  return withProgress(p, what, (opts) => CrossEncoder.load(ref, { ...opts, labels: parseLabels(p) }));
 }
 
-/** The bi-encoder named by `flag` (default: all-distilroberta-v1). */
-export function loadBiEncoder(p: Parsed, flag = "model"): Promise<BiEncoder> {
-  const id = str(p, flag) ?? DEFAULT_BI_ENCODER;
-  return withProgress(p, (opts) => BiEncoder.load(id, opts));
+/** A bi-encoder: `id`, else --model, else all-distilroberta-v1. */
+export function loadBiEncoder(p: Parsed, id?: string, what = "bi-encoder"): Promise<BiEncoder> {
+  const ref = modelRef(id ?? str(p, "model") ?? DEFAULT_BI_ENCODER);
+  return withProgress(p, what, (opts) => BiEncoder.load(ref, opts));
 }

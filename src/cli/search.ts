@@ -18,6 +18,7 @@ import { openStore, type CatalogStore } from "../search/store.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
+import { DEFAULT_CROSS_ENCODER, loadBiEncoder, loadCrossEncoder, modelRef } from "./model-flags.js";
 
 /** Flags of the commands that load models for a store. */
 export const STORE_MODEL_FLAGS: Options = {
@@ -33,72 +34,21 @@ export const STORE_MODEL_FLAGS: Options = {
   quiet: { type: "boolean" },
 };
 
-/** A local model directory given two ways ("./m/", "m") is one model: the store compares ids as strings. */
-export function modelRef(id: string): string {
-  try {
-    if (existsSync(id) && statSync(id).isDirectory()) return normalize(id).replace(/[\\/]+$/, "");
-  } catch {
-    // not a local path: a hub id
-  }
-  return id;
-}
-
-async function withLoadBars<T>(quiet: boolean, what: string, load: (hooks: { hub: { onProgress: ReturnType<typeof downloadProgressTo> }; onBuildProgress: (d: number, t: number) => void }) => Promise<T>): Promise<T> {
-  const download = new ProgressBar({ label: `download ${what}`, unit: "B", quiet });
-  const build = new ProgressBar({ label: `build ${what}`, unit: "tensors", quiet });
-  const toBar = downloadProgressTo(download);
-  let downloaded = false;
-  let built = false;
-  try {
-    return await load({
-      hub: {
-        onProgress: (e) => {
-          downloaded = true;
-          toBar(e);
-        },
-      },
-      onBuildProgress: (done, total) => {
-        built = true;
-        build.update(done, total);
-      },
-    });
-  } finally {
-    if (downloaded) download.finish();
-    if (built) build.finish();
-  }
-}
-
-export async function loadBiEncoder(id: string, p: Parsed): Promise<BiEncoder> {
-  return withLoadBars(bool(p, "quiet"), "bi-encoder", (hooks) =>
-    BiEncoder.load(modelRef(id), { revision: str(p, "revision"), threads: num(p, "threads", { integer: true, min: 1 }), ...hooks }),
-  );
-}
-
-export async function loadReranker(id: string, p: Parsed): Promise<CrossEncoder> {
-  const labels = str(p, "labels")?.split(",").map((s) => s.trim());
-  const quantize = str(p, "quantize");
-  if (quantize !== undefined && quantize !== "int8") throw new EsciError("INVALID_ARGUMENT", `--quantize must be "int8", got "${quantize}"`);
-  return withLoadBars(bool(p, "quiet"), "reranker", (hooks) =>
-    CrossEncoder.load(modelRef(id), { labels, revision: str(p, "revision"), threads: num(p, "threads", { integer: true, min: 1 }), quantize: quantize as "int8" | undefined, ...hooks }),
-  );
-}
-
 /**
  * The pipeline for a store: its own bi-encoder (the model recorded in the store, unless
  * --embed-model names another, which the pipeline then refuses with CONFLICT) and, when
  * `rerank`, the --rerank-model cross-encoder. `dispose` releases both and closes the store.
  */
 export async function openPipeline(p: Parsed, opts: { rerank: boolean; embed?: boolean; rerankModel?: string }): Promise<{ pipeline: SearchPipeline; dispose: () => Promise<void> }> {
-  const rerankModel = opts.rerankModel ?? str(p, "rerank-model");
-  if (opts.rerank && !rerankModel) throw new EsciError("INVALID_ARGUMENT", "missing --rerank-model M (an ESCI cross-encoder: hub id or local directory), or pass --no-rerank");
+  const rerankModel = opts.rerankModel ?? str(p, "rerank-model") ?? DEFAULT_CROSS_ENCODER;
   const store: CatalogStore = await openStore(requireStr(p, "store"), { mustExist: true });
   let embedder: BiEncoder | undefined;
   let scorer: CrossEncoder | undefined;
   try {
     const space = await store.embedding();
     const embedModel = str(p, "embed-model") ?? space?.model;
-    if (opts.embed !== false && space && embedModel) embedder = await loadBiEncoder(embedModel, p);
-    if (opts.rerank) scorer = await loadReranker(rerankModel!, p);
+    if (opts.embed !== false && space && embedModel) embedder = await loadBiEncoder(p, embedModel);
+    if (opts.rerank) scorer = await loadCrossEncoder(p, rerankModel, "reranker");
     const pipeline = new SearchPipeline({ store, embedder, scorer });
     return {
       pipeline,
@@ -207,7 +157,7 @@ export function renderStoreTask1(r: StoreTask1Result): string {
 }
 
 const HELP = `Usage:
-  esci search --store STORE --query "…" --rerank-model M [--k 10] [--candidates 100] [--json]
+  esci search --store STORE --query "…" [--rerank-model M] [--k 10] [--candidates 100] [--json]
   esci search --store STORE --query "…" --no-rerank
 
 Stage 1 fuses BM25 (full-text) and vector kNN (the query embedded by the store's bi-encoder) by
@@ -218,7 +168,7 @@ expected gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0).
   --query Q             the search query
   --k N                 hits to show (default ${DEFAULT_K})
   --candidates N        stage-1 candidates to rerank (default ${DEFAULT_CANDIDATES})
-  --rerank-model M      ESCI cross-encoder (hub id or local directory)
+  --rerank-model M      ESCI cross-encoder, hub id or local directory (default: ${DEFAULT_CROSS_ENCODER})
   --no-rerank           stage 1 only (score = RRF score)
   --only LABEL          keep hits labelled substitute, exact, complement or irrelevant
   --gains G             e.g. "E=1,S=0.1,C=0.01,I=0" (the default)

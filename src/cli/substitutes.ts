@@ -8,9 +8,10 @@ import { DEFAULT_CANDIDATES, DEFAULT_K } from "../search/pipeline.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
 import { hitJson, openPipeline, renderHits, STORE_MODEL_FLAGS } from "./search.js";
+import { DEFAULT_CROSS_ENCODER } from "./model-flags.js";
 
 const HELP = `Usage:
-  esci substitutes --store STORE --product ID --rerank-model M [--k 10] [--candidates 100] [--json]
+  esci substitutes --store STORE --product ID [--rerank-model M] [--k 10] [--candidates 100] [--json]
 
 Candidates near the product (its stored vector, fused with BM25 on its title) are labelled by the
 ESCI cross-encoder with the product's title as the query; those labelled Substitute are listed,
@@ -18,7 +19,7 @@ most probable first (score = P(substitute)).
 
   --store STORE         sqlite:PATH or postgres://… (built by esci index)
   --product ID          the product to find substitutes for
-  --rerank-model M      ESCI cross-encoder (hub id or local directory)
+  --rerank-model M      ESCI cross-encoder, hub id or local directory (default: ${DEFAULT_CROSS_ENCODER})
   --k N                 substitutes to show at most (default ${DEFAULT_K})
   --candidates N        candidates to label (default ${DEFAULT_CANDIDATES})
   --template T          product text the reranker reads (default "{title}")

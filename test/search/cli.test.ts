@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,7 +24,7 @@ const RERANK = fixtureModel("tiny-roberta-esci");
 const dir = mkdtempSync(join(tmpdir(), "esci-search-cli-"));
 
 function esci(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: REPO_ROOT, env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: REPO_ROOT, env: { ...process.env, HF_HUB_OFFLINE: "1", HF_HOME: join(dir, "hf"), HF_HUB_CACHE: "" } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -99,9 +99,10 @@ describe("esci index / search / substitutes", () => {
   });
 
   it("worded failures with the error table's exit codes", () => {
+    // Without --rerank-model the reference checkpoint is used; offline and uncached, that is a worded OFFLINE error.
     const noModel = esci("search", "--store", store, "--query", "x");
-    assert.equal(noModel.code, ERROR_TABLE.INVALID_ARGUMENT.exitCode);
-    assert.match(noModel.err, /--rerank-model/);
+    assert.equal(noModel.code, ERROR_TABLE.OFFLINE.exitCode);
+    assert.match(noModel.err, /sllawlis\/distilroberta-ce-esci/);
     const onlyNoRerank = esci("search", "--store", store, "--query", "x", "--no-rerank", "--only", "substitute");
     assert.equal(onlyNoRerank.code, ERROR_TABLE.INVALID_ARGUMENT.exitCode);
     const noStore = esci("search", "--store", `sqlite:${join(dir, "none.db")}`, "--query", "x", "--no-rerank");
@@ -134,6 +135,15 @@ describe("esci index / search / substitutes", () => {
     assert.ok(result.stage1.ndcg > 0 && result.stage1.ndcg <= 1);
     assert.ok(result.reranked && result.reranked.ndcg > 0 && result.reranked.ndcg <= 1);
     assert.match(text, /stage 1 \(BM25\+kNN\)\s+[01]\.\d{4}\n\s+stage 1 \+ rerank\s+[01]\.\d{4}/);
+
+    // The same through the command line, with the figures written to --report.
+    const report = join(dir, "store-report");
+    const cli = esci("evaluate", "--task", "1", "--store", store, "--data", data, "--split", "test", "--model", RERANK, "--candidates", "30", "--report", report, "--quiet");
+    assert.equal(cli.code, 0, cli.err);
+    assert.equal(cli.out, text);
+    const written = JSON.parse(readFileSync(join(report, "metrics.json"), "utf8"));
+    assert.equal(written.task1_store.stage1.ndcg, result.stage1.ndcg);
+    assert.equal(written.task1_store.reranked.ndcg, result.reranked!.ndcg);
   });
 
   it("--reindex switches models; --delete removes products; --status reports an interrupted run", async () => {
