@@ -9,8 +9,7 @@ import { openStore, type CatalogStore } from "../search/store.js";
 import { DEFAULT_LIMITS, DEFAULT_QUEUE, startServer, type LoadedParts } from "../server/index.js";
 import { num, parseFlags, str } from "./args.js";
 import type { Command } from "./command.js";
-import { DEFAULT_CROSS_ENCODER, loadCrossEncoder } from "./model-flags.js";
-import { loadBiEncoder } from "./search.js";
+import { DEFAULT_CROSS_ENCODER, loadBiEncoder, loadCrossEncoder } from "./model-flags.js";
 
 const HELP = `Usage:
   esci serve --model M [--embed-model B] [--store STORE] [--port 8080] [--quantize int8] [--reports DIR]
@@ -110,7 +109,7 @@ async function run(argv: string[]): Promise<number> {
       store = storeSpec === undefined ? undefined : await openStore(storeSpec, { mustExist: true });
       const embedModel = str(p, "embed-model") ?? (await store?.embedding())?.model;
       parts.crossEncoder = await loadCrossEncoder(p);
-      if (embedModel) parts.biEncoder = await loadBiEncoder(embedModel, p);
+      if (embedModel) parts.biEncoder = await loadBiEncoder(p, embedModel);
       return { crossEncoder: parts.crossEncoder, biEncoder: parts.biEncoder, store };
     } catch (e) {
       await parts.crossEncoder?.dispose();
