@@ -39,29 +39,39 @@ try {
     saveEvery: 10 ** 9,
   });
   const stepMs = [];
+  const cpuMs = [];
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   const cpu0 = process.cpuUsage();
   await runTraining({
     options,
     model,
     train,
     padId: 1,
-    onStart: () => (last = performance.now()),
+    onStart: () => {
+      last = performance.now();
+      lastCpu = process.cpuUsage();
+    },
     onStep: () => {
       const now = performance.now();
+      const c = process.cpuUsage(lastCpu);
       stepMs.push(now - last);
+      cpuMs.push((c.user + c.system) / 1000);
       last = now;
+      lastCpu = process.cpuUsage();
     },
   });
   const cpu = process.cpuUsage(cpu0);
   const times = stepMs.slice(cfg.warmup).sort((a, b) => a - b);
   const med = times[(times.length - 1) >> 1];
+  const cpuSteps = cpuMs.slice(cfg.warmup).sort((a, b) => a - b);
   console.log(
     JSON.stringify({
       engine: `esci${cfg.dropout ? ` dropout ${cfg.dropout}` : ""}`,
       msPerStep: med,
       tokensPerSec: (cfg.batch * cfg.length * 1000) / med,
       stepMs: times.map(Math.round),
+      cpuMsPerStep: cpuSteps[(cpuSteps.length - 1) >> 1],
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       cpuMs: (cpu.user + cpu.system) / 1000,
     }),

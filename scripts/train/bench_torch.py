@@ -65,8 +65,11 @@ def main() -> None:
     types = torch.zeros_like(ids)
     labels = torch.randint(0, 4, (B,), generator=g)
 
+    cpu: list[float] = []
+
     def step() -> float:
         t = time.perf_counter()
+        c = time.process_time()
         with float32_mask():
             logits = ref.classifier_logits(params, mcfg, ref.encoder_forward(params, "roberta.", mcfg, ids, types, mask))
         loss = torch.nn.functional.cross_entropy(logits, labels)
@@ -74,17 +77,20 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
         opt.step()
         opt.zero_grad()
+        cpu.append(time.process_time() - c)
         return time.perf_counter() - t
 
     for _ in range(cfg["warmup"]):
         step()
     times = sorted(step() for _ in range(cfg["steps"]))
     med = times[(len(times) - 1) // 2]
+    cpu_steps = sorted(cpu[cfg["warmup"]:])
     print(json.dumps({
         "engine": "pytorch",
         "msPerStep": med * 1e3,
         "tokensPerSec": B * T / med,
         "stepMs": [round(x * 1e3) for x in times],
+        "cpuMsPerStep": cpu_steps[(len(cpu_steps) - 1) // 2] * 1e3,
         "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "gemmMs": gemm_ms(),
         "torch": torch.__version__,

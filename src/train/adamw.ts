@@ -4,13 +4,16 @@
  * AdamW is torch.optim.AdamW (torch 1.13 `_single_tensor_adamw`, amsgrad off): decoupled decay
  * p ← p·(1 − lr·wd) first, then m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², and
  * p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε). Parameters are split as HF Trainer splits
- * them: no decay for biases and LayerNorm weights. Arithmetic is float64, each stored value
- * rounded to float32 once, so results match torch's float32 updates to an ulp.
+ * them: no decay for biases and LayerNorm weights. The update runs in the SIMD kernel of
+ * kernels.ts (float32, in torch's order) on parameters in WebAssembly memory, else in the scalar
+ * loop below (float64, rounded once); both match torch's float32 updates to a few ulps.
  *
  * clipGradNorm is torch.nn.utils.clip_grad_norm_: the global L2 norm over all gradients; when
  * max_norm / (norm + 1e-6) < 1 every gradient is scaled by it. It returns the norm before
  * clipping, which is what HF Trainer logs as grad_norm.
  */
+
+import type { ParamMemory } from "./param-memory.js";
 
 export interface AdamWConfig {
   betas: [number, number];
@@ -28,34 +31,47 @@ export interface AdamWState {
 }
 
 export class AdamW {
-  readonly state: AdamWState;
+  private step: number;
 
   constructor(
-    sizes: readonly number[],
+    /** Values, gradients and moments (the moments are this optimizer's state). */
+    readonly store: ParamMemory,
     /** Whether each parameter gets weight decay (HF: not biases, not LayerNorm weights). */
     private readonly decay: readonly boolean[],
     private readonly config: AdamWConfig,
-    state?: AdamWState,
+    /** Updates already made (resume). */
+    step = 0,
   ) {
-    this.state = state ?? { step: 0, expAvg: sizes.map((n) => new Float32Array(n)), expAvgSq: sizes.map((n) => new Float32Array(n)) };
+    this.step = step;
+  }
+
+  get state(): AdamWState {
+    return { step: this.step, expAvg: this.store.expAvg, expAvgSq: this.store.expAvgSq };
   }
 
   /**
    * One update of every parameter in place, with learning rate `lr`, for gradients `grads · gradScale`
    * (clipping's coefficient folded into this pass instead of rewriting the gradients first).
    */
-  update(params: Float32Array[], grads: readonly Float32Array[], lr: number, gradScale = 1): void {
+  update(lr: number, gradScale = 1): void {
     const [b1, b2] = this.config.betas;
     const { eps } = this.config;
-    const t = ++this.state.step;
+    const t = ++this.step;
     const stepSize = lr / (1 - b1 ** t);
     const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** t);
-    for (let k = 0; k < params.length; k++) {
-      const p = params[k];
-      const g = grads[k];
-      const m = this.state.expAvg[k];
-      const v = this.state.expAvgSq[k];
+    const { values, grads, expAvg, expAvgSq } = this.store;
+    for (let k = 0; k < values.length; k++) {
       const shrink = this.decay[k] ? 1 - lr * this.config.weightDecay : 1;
+      const wasm = this.store.kernel(k);
+      if (wasm) {
+        const [p, g, m, v] = wasm.offsets;
+        wasm.kernels.adamw(p, g, m, v, values[k].length, gradScale, b1, 1 - b1, b2, 1 - b2, shrink, stepSize, invBc2Sqrt, eps);
+        continue;
+      }
+      const p = values[k];
+      const g = grads[k];
+      const m = expAvg[k];
+      const v = expAvgSq[k];
       for (let i = 0; i < p.length; i++) {
         const gi = g[i] * gradScale;
         const mi = (m[i] = b1 * m[i] + (1 - b1) * gi);
@@ -64,6 +80,22 @@ export class AdamW {
       }
     }
   }
+}
+
+/** The global L2 norm of the store's gradients (float64 accumulation). */
+export function gradNorm(store: ParamMemory): number {
+  let sq = 0;
+  for (let k = 0; k < store.size; k++) {
+    const wasm = store.kernel(k);
+    sq += wasm ? wasm.kernels.sumsq(wasm.offsets[1], store.grads[k].length) : sumsq(store.grads[k]);
+  }
+  return Math.sqrt(sq);
+}
+
+function sumsq(g: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+  return s;
 }
 
 /**
@@ -76,19 +108,7 @@ export function decays(hfName: string): boolean {
 
 /** The global L2 norm of `grads` (float64 accumulation). */
 export function globalNorm(grads: readonly Float32Array[]): number {
-  let sq = 0;
-  for (const g of grads) {
-    let a = 0;
-    let b = 0;
-    const n = g.length - (g.length % 2);
-    for (let i = 0; i < n; i += 2) {
-      a += g[i] * g[i];
-      b += g[i + 1] * g[i + 1];
-    }
-    if (n < g.length) a += g[n] * g[n];
-    sq += a + b;
-  }
-  return Math.sqrt(sq);
+  return Math.sqrt(grads.reduce((a, g) => a + sumsq(g), 0));
 }
 
 /** torch's clip coefficient: max_norm / (norm + 1e-6) when that is < 1, else 1 (also for max_norm 0: no clipping). */

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { EsciError } from "../errors/index.js";
 import { openCheckpoint, writeSafetensors, type TensorToWrite } from "../safetensors/index.js";
 import type { AdamWState } from "./adamw.js";
+import type { ParamMemory } from "./param-memory.js";
 
 export interface BestResult {
   step: number;
@@ -34,9 +35,8 @@ export interface TrainerState {
 export interface Checkpoint {
   dir: string;
   state: TrainerState;
-  /** Parameter name → values, graph layout. */
-  params: Map<string, Float32Array>;
-  adam: AdamWState;
+  /** AdamW updates made. */
+  adamStep: number;
 }
 
 const STEP_DIR = /^step-(\d+)$/;
@@ -85,8 +85,11 @@ export function saveCheckpoint(
   return final;
 }
 
-/** The newest complete checkpoint under `root`, or undefined when there is none. */
-export function loadLatestCheckpoint(root: string, names: readonly string[]): Checkpoint | undefined {
+/**
+ * Restores the newest complete checkpoint under `root` into `store` (values and AdamW moments,
+ * one tensor at a time); undefined when there is none.
+ */
+export function loadLatestCheckpoint(root: string, names: readonly string[], store: ParamMemory): Checkpoint | undefined {
   if (!existsSync(root)) return undefined;
   const dirs = readdirSync(root)
     .filter((d) => STEP_DIR.test(d))
@@ -100,17 +103,14 @@ export function loadLatestCheckpoint(root: string, names: readonly string[]): Ch
     const raw = JSON.parse(readFileSync(json, "utf8")) as TrainerState & { adam_step: number };
     const ckpt = openCheckpoint(st);
     try {
-      const params = new Map<string, Float32Array>();
-      const expAvg: Float32Array[] = [];
-      const expAvgSq: Float32Array[] = [];
-      for (const n of names) {
+      names.forEach((n, k) => {
         if (!ckpt.has(`param/${n}`)) throw new EsciError("CORRUPT_FILE", `${st} has no parameter ${n}: was it written for another model?`, { file: st, tensor: n });
-        params.set(n, ckpt.readFloat32(`param/${n}`));
-        expAvg.push(ckpt.readFloat32(`exp_avg/${n}`));
-        expAvgSq.push(ckpt.readFloat32(`exp_avg_sq/${n}`));
-      }
+        store.values[k].set(ckpt.readFloat32(`param/${n}`));
+        store.expAvg[k].set(ckpt.readFloat32(`exp_avg/${n}`));
+        store.expAvgSq[k].set(ckpt.readFloat32(`exp_avg_sq/${n}`));
+      });
       const { adam_step, ...state } = raw;
-      return { dir, state, params, adam: { step: adam_step, expAvg, expAvgSq } };
+      return { dir, state, adamStep: adam_step };
     } finally {
       ckpt.close();
     }

@@ -19,7 +19,8 @@ import type { EvalResult } from "./evaluate.js";
 
 export { DEFAULTS as TRAIN_DEFAULTS, DEFAULT_LABELS, resolveOptions, type TrainOptions } from "./options.js";
 export { runTraining, planTraining, type StepInfo, type TrainingPlan, type TrainSummary, type TrainingRun } from "./loop.js";
-export { AdamW, clipCoefficient, clipGradNorm, decays, globalNorm, TORCH_ADAMW, type AdamWConfig, type AdamWState } from "./adamw.js";
+export { AdamW, clipCoefficient, clipGradNorm, decays, globalNorm, gradNorm, TORCH_ADAMW, type AdamWConfig, type AdamWState } from "./adamw.js";
+export { ParamMemory } from "./param-memory.js";
 export { linearScheduleLr, warmupSteps } from "./schedule.js";
 export { EncodedDataset, epochOrder, holdOutGroups, makeBatch, readLabeledPairs, type LabeledPair } from "./data.js";
 export { initialModel, type InitialModel } from "./model.js";

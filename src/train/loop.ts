@@ -15,7 +15,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
 import { buildEvalGraph, buildTrainingGraph, configDropout, type DropoutRates, type Parameter } from "../autodiff/training-graph.js";
 import { GraphSession, type Feed } from "../autodiff/runtime.js";
-import { AdamW, clipCoefficient, decays, globalNorm, TORCH_ADAMW } from "./adamw.js";
+import { AdamW, clipCoefficient, decays, gradNorm, TORCH_ADAMW } from "./adamw.js";
+import { ParamMemory } from "./param-memory.js";
 import { loadLatestCheckpoint, saveCheckpoint, type BestResult, type TrainerState } from "./checkpoint.js";
 import { epochOrder, makeBatch, type EncodedDataset } from "./data.js";
 import { evaluateSplit, type EvalResult } from "./evaluate.js";
@@ -99,37 +100,36 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
   const params: Parameter[] = evalGraph.params;
   const names = params.map((p) => p.name);
   let state: TrainerState = { step: 0, runs: 0, best: null, options: fingerprint(o) };
-  let values: Float32Array[];
-  let adam: AdamW;
+  const store = new ParamMemory(params.map((p) => p.dims.reduce((a, b) => a * b, 1)));
+  const { values, grads } = store;
   const decay = params.map((p) => decays(p.origin.sources[0]));
   const adamConfig = { ...TORCH_ADAMW, weightDecay: o.weightDecay };
-  const ckpt = o.resume ? loadLatestCheckpoint(ckptDir, names) : undefined;
+  let adam: AdamW;
+  const ckpt = o.resume ? loadLatestCheckpoint(ckptDir, names, store) : undefined;
   if (ckpt) {
     if (JSON.stringify(ckpt.state.options) !== JSON.stringify(state.options)) {
       throw new EsciError("INVALID_ARGUMENT", `cannot resume from ${ckpt.dir}: it was made with other options (${describeChanges(ckpt.state.options, state.options)})`);
     }
     state = ckpt.state;
-    values = names.map((n) => ckpt.params.get(n)!);
-    adam = new AdamW(values.map((v) => v.length), decay, adamConfig, ckpt.adam);
+    adam = new AdamW(store, decay, adamConfig, ckpt.adamStep);
     await log.truncateAfter(state.step);
   } else {
     if (!o.resume && (existsSync(ckptDir) || existsSync(log.path))) {
       throw new EsciError("INVALID_ARGUMENT", `${o.output} already holds a training run (log.jsonl or checkpoints/): pass --resume to continue it, or choose another --output`);
     }
-    values = params.map((p) => p.produce());
-    adam = new AdamW(values.map((v) => v.length), decay, adamConfig);
+    params.forEach((p, k) => values[k].set(p.produce()));
+    adam = new AdamW(store, decay, adamConfig);
     await log.truncateAfter(0);
   }
   run.onStart?.(plan, state.step);
 
   // ---- sessions: training graph (dropout masks continue after `runs` earlier runs) and evaluation graph
   const trainGraph = buildTrainingGraph(model.config, model.family, model.source, { dropout: rates, seed: o.seed, runOffset: state.runs });
-  const session = await GraphSession.create(trainGraph.graph, { threads: o.threads, memoryArena: false });
+  const session = await GraphSession.create(trainGraph.graph, { threads: o.threads, memoryPattern: false });
   const evalSession = plan.evalInterval ? await GraphSession.create(evalGraph.graph, { threads: o.threads }) : undefined;
   const weightFeeds: Record<string, Feed> = Object.fromEntries(params.map((p, k) => [p.name, { data: values[k], dims: p.dims }]));
   // Gradient buffers, reused every step (a parameter with no gradient output keeps zeros).
   const gradOutputs = trainGraph.grads.filter((n): n is string => n !== undefined);
-  const grads = values.map((v) => new Float32Array(v.length));
   const gradFeeds = buffersFor(trainGraph.grads, grads, params);
   const scratch = o.gradAccum > 1 ? values.map((v) => new Float32Array(v.length)) : undefined;
   const scratchFeeds = scratch && buffersFor(trainGraph.grads, scratch, params);
@@ -181,15 +181,15 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
       if (micro.length > 1) scale(grads, 1 / micro.length);
 
       // clip_grad_norm_ (its coefficient applied inside the AdamW pass), then AdamW
-      const gradNorm = globalNorm(grads);
-      adam.update(values, grads, lr, clipCoefficient(gradNorm, o.maxGradNorm));
+      const norm = gradNorm(store);
+      adam.update(lr, clipCoefficient(norm, o.maxGradNorm));
       state.step = k + 1;
       finalLoss = loss;
 
       const epoch = state.step / plan.stepsPerEpoch;
-      log.append({ step: state.step, loss, lr, grad_norm: gradNorm, epoch });
+      log.append({ step: state.step, loss, lr, grad_norm: norm, epoch });
       const seconds = (performance.now() - started) / 1000;
-      run.onStep?.({ step: state.step, totalSteps: plan.totalSteps, epoch, loss, lr, gradNorm, tokensPerSecond: tokens / seconds, paddedTokensPerSecond: padded / seconds });
+      run.onStep?.({ step: state.step, totalSteps: plan.totalSteps, epoch, loss, lr, gradNorm: norm, tokensPerSecond: tokens / seconds, paddedTokensPerSecond: padded / seconds });
 
       if (plan.evalInterval && (state.step % plan.evalInterval === 0 || state.step === plan.totalSteps)) await validate(state.step);
       if (state.step % o.saveEvery === 0 || state.step === plan.totalSteps) saveCheckpoint(ckptDir, state, names, values, adam.state);

@@ -5,9 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mulberry32 } from "../../src/models/random-checkpoint.js";
 import {
   AdamW,
   clipGradNorm,
+  globalNorm,
+  gradNorm,
+  ParamMemory,
   decays,
   EncodedDataset,
   epochOrder,
@@ -50,25 +54,62 @@ describe("clip_grad_norm_", () => {
 });
 
 describe("AdamW (torch semantics)", () => {
-  it("first steps match the closed form, decoupled decay only where it applies", () => {
-    const lr = 0.1;
-    const wd = 0.5;
-    const p = [Float32Array.of(1, -2), Float32Array.of(3)];
-    const adam = new AdamW([2, 1], [true, false], { ...TORCH_ADAMW, weightDecay: wd });
-    adam.update(p, [Float32Array.of(0.5, -1e-3), Float32Array.of(2)], lr);
-    // step 1: m̂ = g, v̂ = g², update = lr · g / (|g| + ε) after p ← p(1 − lr·wd)
-    close(p[0][0], Math.fround(1 * (1 - lr * wd) - (lr * 0.5) / (0.5 + 1e-8)), 1e-7);
-    close(p[0][1], Math.fround(-2 * (1 - lr * wd) + (lr * 1e-3) / (1e-3 + 1e-8)), 1e-7);
-    close(p[1][0], Math.fround(3 - (lr * 2) / (2 + 1e-8)), 1e-7);
-    // step 2 with the same gradient: m = g(1 − β₁²)… bias-corrected back to g, so again lr·g/(|g|+ε')
-    const before = p[1][0];
-    adam.update(p, [Float32Array.of(0.5, -1e-3), Float32Array.of(2)], lr);
-    const m = 0.1 * 2 * 0.9 + 0.1 * 2;
-    const v = 0.001 * 4 * 0.999 + 0.001 * 4;
-    const want = before - ((lr / (1 - 0.9 ** 2)) * m) / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** 2) + 1e-8);
-    close(p[1][0], Math.fround(want), 1e-6);
-    assert.equal(adam.state.step, 2);
+  for (const wasm of [true, false]) {
+    it(`first steps match the closed form, decoupled decay only where it applies (${wasm ? "SIMD kernel" : "scalar loop"})`, () => {
+      const lr = 0.1;
+      const wd = 0.5;
+      const store = new ParamMemory([2, 1], { wasm });
+      assert.equal(store.kernel(0) !== undefined, wasm);
+      store.values[0].set([1, -2]);
+      store.values[1].set([3]);
+      const adam = new AdamW(store, [true, false], { ...TORCH_ADAMW, weightDecay: wd });
+      store.grads[0].set([0.5, -1e-3]);
+      store.grads[1].set([2]);
+      adam.update(lr);
+      const p = store.values;
+      // step 1: m̂ = g, v̂ = g², update = lr · g / (|g| + ε) after p ← p(1 − lr·wd)
+      close(p[0][0], 1 * (1 - lr * wd) - (lr * 0.5) / (0.5 + 1e-8), 1e-6);
+      close(p[0][1], -2 * (1 - lr * wd) + (lr * 1e-3) / (1e-3 + 1e-8), 1e-6);
+      close(p[1][0], 3 - (lr * 2) / (2 + 1e-8), 1e-6);
+      // step 2 with the same gradient, halved by a clipping coefficient folded into the pass
+      const before = p[1][0];
+      store.grads[1].set([4]);
+      adam.update(lr, 0.5);
+      const m = 0.1 * 2 * 0.9 + 0.1 * 2;
+      const v = 0.001 * 4 * 0.999 + 0.001 * 4;
+      close(p[1][0], before - ((lr / (1 - 0.9 ** 2)) * m) / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** 2) + 1e-8), 1e-6);
+      assert.equal(adam.state.step, 2);
+      close(store.expAvg[1][0], m, 1e-6);
+      close(store.expAvgSq[1][0], v, 1e-7);
+    });
+  }
+
+  it("the SIMD kernel and the scalar loop agree on random tensors (with odd lengths)", () => {
+    const sizes = [1, 3, 4, 1001, 4096 + 7];
+    const stores = [new ParamMemory(sizes), new ParamMemory(sizes, { wasm: false })];
+    const rand = mulberry32(5);
+    sizes.forEach((n, k) => {
+      const v = Float32Array.from({ length: n }, () => rand() - 0.5);
+      const g = Float32Array.from({ length: n }, () => (rand() - 0.5) * 1e-2);
+      for (const s of stores) {
+        s.values[k].set(v);
+        s.grads[k].set(g);
+      }
+    });
+    const decay = sizes.map((_, k) => k % 2 === 0);
+    const opts = { ...TORCH_ADAMW, weightDecay: 0.01 };
+    const [a, b] = stores.map((s) => new AdamW(s, decay, opts));
+    close(gradNorm(stores[0]), gradNorm(stores[1]), 1e-14);
+    close(gradNorm(stores[0]), globalNorm(stores[1].grads), 1e-14);
+    for (let t = 0; t < 3; t++) {
+      a.update(1e-3, 0.7);
+      b.update(1e-3, 0.7);
+    }
+    let worst = 0;
+    sizes.forEach((_, k) => stores[0].values[k].forEach((x, i) => (worst = Math.max(worst, Math.abs(x - stores[1].values[k][i])))));
+    assert.ok(worst < 1e-7, `max difference ${worst}`);
   });
+
   it("no weight decay for biases and LayerNorm parameters (HF Trainer's groups)", () => {
     assert.equal(decays("roberta.encoder.layer.0.attention.self.query.weight"), true);
     assert.equal(decays("roberta.embeddings.word_embeddings.weight"), true);
