@@ -4,8 +4,10 @@
 // offline in one process (CrossEncoder.predict, the CLI's batch path) for comparison.
 //
 // Reports: requests, statuses (5xx must be 0), p50/p90/p99 latency, pairs/s served vs offline
-// pairs/s (the queue batches across requests, so the two should be close), the server's batch
-// sizes and padding ratio (from /metrics), and its RSS over time (the second half must not grow).
+// pairs/s (the queue batches across requests, so the two should be close) — also per CPU-second
+// of the scoring process, which other work on a shared machine changes much less than pairs/s —
+// the server's batch sizes and padding ratio (from /metrics), and its memory over time (RSS, V8
+// heap, external; the second half of the load must not grow).
 //
 //   node scripts/server/load.mjs                       # DistilRoBERTa-sized random model, 32 clients, 60 s
 //   node scripts/server/load.mjs --model test/fixtures/models/tiny-roberta-esci --seconds 3 --clients 4 --no-offline
@@ -152,11 +154,24 @@ async function offline() {
   // server did during its own warm-up and first seconds.
   await ce.predict(pairs);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await ce.predict(pairs);
-  const rate = +(n / ((performance.now() - t0) / 1000)).toFixed(1);
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
   await ce.dispose();
-  log(`offline: ${rate} pairs/s`);
-  return rate;
+  const r = { pairs_per_s: +(n / wall).toFixed(1), pairs_per_cpu_s: +(n / ((c.user + c.system) / 1e6)).toFixed(2) };
+  log(`offline: ${r.pairs_per_s} pairs/s, ${r.pairs_per_cpu_s} pairs per CPU-second`);
+  return r;
+}
+
+/** CPU seconds (user + system, every thread) a process has used so far, from /proc (Linux). */
+function cpuSecondsOf(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -169,7 +184,7 @@ const { child, url } = await startServer(model);
 process.on("exit", () => child.kill("SIGKILL"));
 const make = workload();
 
-const offlineBefore = o["no-offline"] ? 0 : await offline();
+const offlineBefore = o["no-offline"] ? undefined : await offline();
 
 // Warm-up (first ONNX runs allocate); not counted.
 await Promise.all(Array.from({ length: Math.min(clients, 4) }, (_, i) => post(url, "/rerank", make(1_000_000 + i))));
@@ -182,6 +197,7 @@ const trace = [];
 const memory = [];
 let sent = 0;
 const start = performance.now();
+const cpuStart = cpuSecondsOf(child.pid);
 const end = start + seconds * 1000;
 // Memory, from the server's own /metrics (answered by the event loop while ONNX Runtime computes).
 const sampler = setInterval(async () => {
@@ -202,6 +218,7 @@ await Promise.all(
   }),
 );
 const elapsed = (performance.now() - start) / 1000;
+const cpuUsed = cpuStart === undefined ? undefined : cpuSecondsOf(child.pid) - cpuStart;
 clearInterval(sampler);
 const metrics = await getText(`${url}/metrics`);
 child.kill("SIGTERM");
@@ -215,8 +232,8 @@ const batches = metricSum(metrics, "esci_batch_size_count");
 const rows = metricSum(metrics, "esci_batch_size_sum");
 const tokens = metricSum(metrics, "esci_tokens_total");
 const padded = metricSum(metrics, "esci_padded_tokens_total");
-/** Least-squares slope (MiB per minute) of `key` over the samples of the second half. */
-const second = memory.filter((x) => x.t >= seconds / 2);
+/** Least-squares slope (MiB per minute) of `key` over the second half of the load (the drain after it excluded). */
+const second = memory.filter((x) => x.t >= seconds / 2 && x.t <= seconds);
 const slope = (key) => {
   if (second.length < 3) return null;
   const mt = second.reduce((s, x) => s + x.t, 0) / second.length;
@@ -226,7 +243,13 @@ const slope = (key) => {
   return +(((num / den) * 60) / 2 ** 20).toFixed(2);
 };
 const mib = (v) => (v === undefined ? null : Math.round(v / 2 ** 20));
-const memoryFigures = (key) => ({ first: mib(memory[0]?.[key]), mid: mib(second[0]?.[key]), last: mib(memory[memory.length - 1]?.[key]), second_half_mib_per_min: slope(key) });
+const memoryFigures = (key) => ({
+  first: mib(memory[0]?.[key]),
+  half_time: mib(second[0]?.[key]),
+  end_of_load: mib(second[second.length - 1]?.[key]),
+  after_drain: mib(memory[memory.length - 1]?.[key]),
+  second_half_mib_per_min: slope(key),
+});
 
 const result = {
   date: new Date().toISOString(),
@@ -239,6 +262,7 @@ const result = {
   errors_5xx: Object.entries(statuses).filter(([s]) => Number(s) >= 500 || Number(s) === 0).reduce((a, [, n]) => a + n, 0),
   latency_ms: latencies.length ? { p50: +pct(latencies, 50).toFixed(1), p90: +pct(latencies, 90).toFixed(1), p99: +pct(latencies, 99).toFixed(1), max: +latencies[latencies.length - 1].toFixed(1) } : null,
   served_pairs_per_s: +(servedPairs / elapsed).toFixed(1),
+  ...(cpuUsed ? { server_cpu_s: +cpuUsed.toFixed(1), served_pairs_per_cpu_s: +(servedPairs / cpuUsed).toFixed(2) } : {}),
   batches,
   mean_batch_rows: batches ? +(rows / batches).toFixed(1) : 0,
   padding_ratio: padded ? +(1 - tokens / padded).toFixed(3) : 0,
@@ -249,9 +273,12 @@ const result = {
 
 if (!o["no-offline"]) {
   const offlineAfter = await offline();
-  result.offline_runs_pairs_per_s = [offlineBefore, offlineAfter];
-  result.offline_pairs_per_s = +((offlineBefore + offlineAfter) / 2).toFixed(1);
+  result.offline_runs = [offlineBefore, offlineAfter];
+  result.offline_pairs_per_s = +((offlineBefore.pairs_per_s + offlineAfter.pairs_per_s) / 2).toFixed(1);
   result.served_vs_offline = +(result.served_pairs_per_s / result.offline_pairs_per_s).toFixed(3);
+  // Per CPU-second: what a shared machine's other load does not change much.
+  result.offline_pairs_per_cpu_s = +((offlineBefore.pairs_per_cpu_s + offlineAfter.pairs_per_cpu_s) / 2).toFixed(2);
+  if (result.served_pairs_per_cpu_s) result.served_vs_offline_per_cpu_s = +(result.served_pairs_per_cpu_s / result.offline_pairs_per_cpu_s).toFixed(3);
 }
 
 if (o.trace) writeFileSync(o.trace, trace.map((x) => x.join("\t")).join("\n") + "\n");
@@ -261,6 +288,7 @@ else {
   if (result.latency_ms) log(`latency p50 ${result.latency_ms.p50} ms, p90 ${result.latency_ms.p90} ms, p99 ${result.latency_ms.p99} ms`);
   log(`served ${result.served_pairs_per_s} pairs/s; ${result.batches} batches of ${result.mean_batch_rows} pairs on average; padding ${(result.padding_ratio * 100).toFixed(1)}%`);
   if (result.offline_pairs_per_s) log(`offline ${result.offline_pairs_per_s} pairs/s → served/offline = ${result.served_vs_offline}`);
-  for (const [k, v] of Object.entries(result.memory_mib)) log(`${k}: ${v.first} MiB at start, ${v.mid} MiB at half time, ${v.last} MiB at the end (second half: ${v.second_half_mib_per_min} MiB/min)`);
+  if (result.served_vs_offline_per_cpu_s) log(`per CPU-second: served ${result.served_pairs_per_cpu_s}, offline ${result.offline_pairs_per_cpu_s} → ${result.served_vs_offline_per_cpu_s}`);
+  for (const [k, v] of Object.entries(result.memory_mib)) log(`${k}: ${v.first} MiB at start, ${v.half_time} at half time, ${v.end_of_load} at the end of the load, ${v.after_drain} after the drain (second half: ${v.second_half_mib_per_min} MiB/min)`);
 }
 process.exit(result.errors_5xx === 0 ? 0 : 1);

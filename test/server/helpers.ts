@@ -23,7 +23,8 @@ export const DEMO_CATALOG = join(REPO_ROOT, "demo", "catalog.jsonl");
 
 export interface TestServerOptions {
   model?: string;
-  embed?: boolean;
+  /** Load a bi-encoder: true for EMBED_MODEL, or a model directory. */
+  embed?: boolean | string;
   store?: CatalogStore;
   settings?: Partial<ServerSettings>;
   queue?: Partial<QueueOptions>;
@@ -36,7 +37,7 @@ export async function testServer(o: TestServerOptions = {}) {
   const settings: ServerSettings = { limits: DEFAULT_LIMITS, apiKeys: [], cors: [], ...o.settings };
   const { app, metrics } = await buildApp(state, settings);
   const crossEncoder = await CrossEncoder.load(o.model ?? ESCI_MODEL);
-  const biEncoder = o.embed ? await BiEncoder.load(EMBED_MODEL) : undefined;
+  const biEncoder = o.embed ? await BiEncoder.load(o.embed === true ? EMBED_MODEL : o.embed) : undefined;
   const models = await queuedModels({ crossEncoder, biEncoder, store: o.store }, { queue: o.queue }, metrics);
   if (!o.unloaded) state.models = models;
   return {

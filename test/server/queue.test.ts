@@ -106,7 +106,7 @@ describe("BatchQueue", () => {
     f.hold();
     const first = f.queue.submit([row(0, 1)]);
     await new Promise((r) => setImmediate(r));
-    const jobs = [f.queue.submit([row(1, 10)]), ...[2, 3, 4, 5, 6, 7, 8, 9].map((id) => f.queue.submit([row(id, 5)]))];
+    const jobs = [f.queue.submit([row(1, 10)]), ...[2, 3, 4, 5, 6, 7, 8, 9].map((id) => f.queue.submit([row(id, 9)]))];
     f.release();
     await Promise.all([first, ...jobs]);
     assert.deepEqual(f.batches.slice(1), [
@@ -130,6 +130,24 @@ describe("BatchQueue", () => {
       s.map((x) => x.paddedTokens),
       [200, 20],
     );
+  });
+
+  it("while busy, a batch takes no row much shorter than its longest (it would be mostly padding)", async () => {
+    const run = async (extra: number) => {
+      const f = fake({ maxWaitMs: 0, maxBatch: 4 });
+      f.hold();
+      const first = f.queue.submit([row(0, 1)]);
+      await new Promise((r) => setImmediate(r));
+      const lens = [50, 10, 10, 45, ...Array(extra).fill(60)];
+      const jobs = lens.map((len, i) => f.queue.submit([row(i + 1, len)]));
+      f.release();
+      await Promise.all([first, ...jobs]);
+      return f.batches[1];
+    };
+    // 4 waiting rows (not busy): the oldest (50) takes its nearest rows, short ones included.
+    assert.deepEqual(new Set(await run(0)), new Set([1, 4, 2, 3]));
+    // 10 waiting rows (> 2 batches): rows under 0.8 × 50 stay for a batch of their own length.
+    assert.deepEqual(new Set(await run(6)), new Set([1, 4]));
   });
 
   it("an idle model waits at most maxWaitMs for a fuller batch; a full batch starts at once", async () => {

@@ -13,7 +13,7 @@ import { BiEncoder } from "../../src/models/bi-encoder.js";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
 import { SearchPipeline } from "../../src/search/pipeline.js";
 import type { CatalogStore } from "../../src/search/store.js";
-import { isolateEsciCache } from "../helpers/paths.js";
+import { fixtureModel, isolateEsciCache } from "../helpers/paths.js";
 import { assertClose, demoStore, EMBED_MODEL, ESCI_MODEL, json, testServer } from "./helpers.js";
 
 type Server = Awaited<ReturnType<typeof testServer>>;
@@ -104,6 +104,18 @@ describe("POST /v1/search, /v1/substitutes, /v1/embed", () => {
     out.embeddings.forEach((e: number[], i: number) => assertClose(e, expected[i], 1e-5, `embedding ${i}`));
     const one = (await s.app.inject(json("/v1/embed", { inputs: "wireless mouse" }))).json();
     assertClose(one.embeddings[0], expected[0], 1e-5, "single input");
+  });
+
+  it("a bi-encoder other than the store's answers 409 naming the store's model", async () => {
+    const other = await testServer({ store, embed: fixtureModel("tiny-st-bert-cls") });
+    try {
+      const r = await other.app.inject(json("/v1/search", { query: "car stereo" }));
+      assert.equal(r.statusCode, 409, r.body);
+      assert.equal(r.json().error_type, "CONFLICT");
+      assert.ok(r.json().error.includes(`--embed-model "${EMBED_MODEL}"`), r.json().error);
+    } finally {
+      await other.close();
+    }
   });
 
   it("/v1/info describes models, store and limits", async () => {
