@@ -73,7 +73,9 @@ export function buildModelGraph(
   if (family.usesTokenTypeIds) inputs.tokenTypeIds = g.input("token_type_ids", DataType.INT64, dims);
 
   const x = embeddingSum(g, w, cfg, inputs.inputIds, family.positionEmbeddings(g, w, cfg, inputs), family.tokenTypeEmbeddings(g, w, cfg, inputs), dropout);
-  const hidden = encoderLayers(g, w, cfg, x, inputs.attentionMask, fusion, dropout); // (B,T,H)
+  // A classification head reads only the first token, so the last block may compute only that row.
+  const firstTokenOnly = task === "classify" && fusion.firstTokenLastLayer === true && !dropout;
+  const hidden = encoderLayers(g, w, cfg, x, inputs.attentionMask, fusion, dropout, firstTokenOnly); // (B,T,H), or (B,1,H)
 
   let outputName: string;
   let outputWidth: number;

@@ -24,6 +24,12 @@ export interface FusionOptions {
   skipLayerNorm: boolean;
   /** com.microsoft BiasGelu (erf) / FastGelu (tanh) for the FFN activation. */
   gelu: boolean;
+  /**
+   * When the caller reads only the first token's hidden state (a sequence-classification head):
+   * the last block computes keys and values for every token but its query, attention output and
+   * FFN for the first token only. Exact; on 6 layers it skips about 1/7 of the FLOPs.
+   */
+  firstTokenLastLayer?: boolean;
 }
 
 export const NO_FUSION: FusionOptions = { attention: false, skipLayerNorm: false, gelu: false };
@@ -32,7 +38,7 @@ export const NO_FUSION: FusionOptions = { attention: false, skipLayerNorm: false
  * MultiHeadAttention ran 1.4× the plain graph and 2× com.microsoft Attention, and it keeps the
  * QKV weights a MatMul that int8 quantization can replace. See bench/ for the per-fusion table.
  */
-export const ALL_FUSIONS: FusionOptions = { attention: "MultiHeadAttention", skipLayerNorm: true, gelu: true };
+export const ALL_FUSIONS: FusionOptions = { attention: "MultiHeadAttention", skipLayerNorm: true, gelu: true, firstTokenLastLayer: true };
 
 /** HF's extended attention mask uses the dtype's minimum for masked keys. */
 const FLOAT32_MIN = -3.4028234663852886e38;
@@ -102,24 +108,35 @@ function attentionBias(g: GraphBuilder, mask: string): string {
   return g.op("Unsqueeze", [bias, g.constI64([1, 2])]);
 }
 
-function selfAttentionPlain(g: GraphBuilder, w: Weights, x: string, bias: string, p: string, cfg: EncoderConfig, dropout?: DropoutHook): string {
+/** Self-attention of `x` (B,T,H); queries come from `queries` (B,Tq,H): `x` itself, or its first row. */
+function selfAttentionPlain(
+  g: GraphBuilder,
+  w: Weights,
+  x: string,
+  queries: string,
+  bias: string,
+  p: string,
+  cfg: EncoderConfig,
+  dropout?: DropoutHook,
+): string {
   const H = cfg.hiddenSize;
   const nh = cfg.numHeads;
   const hd = H / nh;
   const heads = (t: string, perm: number[]) => g.transpose(g.reshape(t, [0, 0, nh, hd]), perm);
-  const q = heads(linear(g, w, x, `${p}.attention.self.query`, H, H), [0, 2, 1, 3]); // (B,nh,T,hd)
+  const q = heads(linear(g, w, queries, `${p}.attention.self.query`, H, H), [0, 2, 1, 3]); // (B,nh,Tq,hd)
   const k = heads(linear(g, w, x, `${p}.attention.self.key`, H, H), [0, 2, 3, 1]); // (B,nh,hd,T)
   const v = heads(linear(g, w, x, `${p}.attention.self.value`, H, H), [0, 2, 1, 3]); // (B,nh,T,hd)
-  const scores = g.add(g.op("Div", [g.matmul(q, k), g.constF32([Math.sqrt(hd)], [])]), bias); // (B,nh,T,T)
+  const scores = g.add(g.op("Div", [g.matmul(q, k), g.constF32([Math.sqrt(hd)], [])]), bias); // (B,nh,Tq,T)
   const probs = drop(g, g.op("Softmax", [scores], { axis: -1 }), "attention", dropout);
-  const ctx = g.transpose(g.matmul(probs, v), [0, 2, 1, 3]); // (B,T,nh,hd)
-  return g.reshape(ctx, [0, 0, H]); // (B,T,H)
+  const ctx = g.transpose(g.matmul(probs, v), [0, 2, 1, 3]); // (B,Tq,nh,hd)
+  return g.reshape(ctx, [0, 0, H]); // (B,Tq,H)
 }
 
 function selfAttentionFused(
   g: GraphBuilder,
   w: Weights,
   x: string,
+  queries: string,
   mask32: string,
   p: string,
   cfg: EncoderConfig,
@@ -128,17 +145,30 @@ function selfAttentionFused(
   const H = cfg.hiddenSize;
   const s = `${p}.attention.self`;
   const names = ["query", "key", "value"];
-  const wqkv = w.concatLinearT(g, names.map((n) => `${s}.${n}.weight`), H, H, `${s}.qkv.weight:T`);
+  const packed = (which: string[], init: string) => w.concatLinearT(g, which.map((n) => `${s}.${n}.weight`), H, H, init);
   const bqkv = w.concatVectors(g, names.map((n) => `${s}.${n}.bias`), H, `${s}.qkv.bias`);
   // Masked keys get mask_filter_value before the softmax; -10000 underflows exp() to 0 in fp32
   // exactly as HF's float32 minimum does.
   const attrs = { num_heads: cfg.numHeads, mask_filter_value: { float: -10000 } };
   if (kind === "Attention") {
-    // mask_index as a 2-D (B, T) 1/0 mask
-    return g.node("Attention", [x, wqkv, bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "attn" })[0];
+    // mask_index as a 2-D (B, T) 1/0 mask. Attention projects its own queries from x: with a
+    // first-row `queries`, only its output is cut to that row.
+    const ctx = g.node("Attention", [x, packed(names, `${s}.qkv.weight:T`), bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "attn" })[0];
+    return queries === x ? ctx : firstRow(g, ctx);
   }
-  const [q, k, v] = g.node("Split", [g.matmul(x, wqkv)], { count: 3, attrs: { axis: -1 }, prefix: "qkv" }); // 3 × (B,T,H)
-  return g.node("MultiHeadAttention", [q, k, v, bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "mha" })[0];
+  if (queries === x) {
+    const [q, k, v] = g.node("Split", [g.matmul(x, packed(names, `${s}.qkv.weight:T`))], { count: 3, attrs: { axis: -1 }, prefix: "qkv" }); // 3 × (B,T,H)
+    return g.node("MultiHeadAttention", [q, k, v, bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "mha" })[0];
+  }
+  // Queries of the first row only: Q from `queries` (B,1,H), K and V from every row of x.
+  const q = g.matmul(queries, w.linearT(g, `${s}.query.weight`, H, H)); // (B,1,H)
+  const [k, v] = g.node("Split", [g.matmul(x, packed(["key", "value"], `${s}.kv.weight:T`))], { count: 2, attrs: { axis: -1 }, prefix: "kv" }); // 2 × (B,T,H)
+  return g.node("MultiHeadAttention", [q, k, v, bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "mha" })[0]; // (B,1,H)
+}
+
+/** (B,T,H) → (B,1,H): the first token's row. */
+function firstRow(g: GraphBuilder, x: string): string {
+  return g.op("Slice", [x, g.constI64([0]), g.constI64([1]), g.constI64([1])]);
 }
 
 /** y = LayerNorm(x·Wᵀ + b + residual) */
@@ -202,6 +232,7 @@ export function encoderLayers(
   attentionMask: string,
   fusion: FusionOptions,
   dropout?: DropoutHook,
+  firstTokenOnly = false,
 ): string {
   if (cfg.numLayers === 0) throw new EsciError("CORRUPT_FILE", "config.json: num_hidden_layers is 0");
   // The fused contrib ops have no dropout inside; training graphs use the plain ops (NO_FUSION).
@@ -211,8 +242,12 @@ export function encoderLayers(
   let h = x;
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `${w.prefix}encoder.layer.${i}`;
-    const ctx = fusion.attention ? selfAttentionFused(g, w, h, mask32!, p, cfg, fusion.attention) : selfAttentionPlain(g, w, h, bias!, p, cfg, dropout);
-    const attnOut = outputBlock(g, w, ctx, h, `${p}.attention.output.dense`, `${p}.attention.output.LayerNorm`, cfg.hiddenSize, cfg, fusion.skipLayerNorm, dropout);
+    // Rows this block computes past the keys and values: all, or in the last block only the first.
+    const rows = firstTokenOnly && i === cfg.numLayers - 1 ? firstRow(g, h) : h; // (B,T,H) or (B,1,H)
+    const ctx = fusion.attention
+      ? selfAttentionFused(g, w, h, rows, mask32!, p, cfg, fusion.attention)
+      : selfAttentionPlain(g, w, h, rows, bias!, p, cfg, dropout);
+    const attnOut = outputBlock(g, w, ctx, rows, `${p}.attention.output.dense`, `${p}.attention.output.LayerNorm`, cfg.hiddenSize, cfg, fusion.skipLayerNorm, dropout);
     const inter = intermediate(g, w, attnOut, p, cfg, fusion.gelu);
     h = outputBlock(g, w, inter, attnOut, `${p}.output.dense`, `${p}.output.LayerNorm`, cfg.intermediateSize, cfg, fusion.skipLayerNorm, dropout);
   }
