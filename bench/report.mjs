@@ -66,7 +66,8 @@ export function renderMarkdown(report) {
     lines.push(`| ${r.label} | ${num(r.fixedPairsPerSec)} | ${num(r.esciPairsPerSec)} | ${lat} | ${num(r.peakRssMiB, 0)} |`);
   }
   for (const [id, why] of Object.entries(report.skipped)) lines.push(`| ${id} | skipped: ${why} | | | |`);
-  lines.push("");
+  const noise = Math.max(0, ...report.results.filter((r) => !r.error).map((r) => r.othersCpuShare ?? 0));
+  lines.push("", `Other jobs on the machine used at most ${(100 * noise).toFixed(0)}% of its CPUs during any engine's timed run (runs above 10% are repeated).`, "");
 
   const peers = report.results.filter((r) => !r.error && !r.id.startsWith("esci-"));
   for (const id of ["esci-fp32", "esci-int8"]) {

@@ -14,10 +14,10 @@
  * PyTorch and the export need /usr/bin/python3 with torch; engines that cannot run are skipped
  * with a note in the table.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BENCH, ensureExport, ensureModel, ensureOpenBlas, EXPORT_DIR, LABELS, log, machine, MODEL_DIR, prebuildEsci,
+  BENCH, ensureExport, ROOT, ensureModel, ensureOpenBlas, EXPORT_DIR, LABELS, log, machine, MODEL_DIR, prebuildEsci,
   pythonTorch, readLogits, runChild, THREADS, TMP, writeWorkload,
 } from "./lib.mjs";
 import { checkTargets, renderMarkdown } from "./report.mjs";
@@ -133,6 +133,21 @@ async function main() {
   writeFileSync(join(outDir, "latest.md"), md);
   process.stdout.write(md);
   log(`\nwrote ${join(outDir, "latest.json")} and latest.md`);
+  if (!quick && !only) updateDocs(md);
+}
+
+/** A full run replaces the table between the bench markers of docs/speed.md. */
+function updateDocs(md) {
+  const file = join(ROOT, "docs", "speed.md");
+  if (!existsSync(file)) return;
+  const doc = readFileSync(file, "utf8");
+  const start = "<!-- bench:start -->";
+  const end = "<!-- bench:end -->";
+  const [i, j] = [doc.indexOf(start), doc.indexOf(end)];
+  if (i < 0 || j < i) return;
+  const body = md.replace(/^# .*\n\n/, ""); // the doc has its own heading
+  writeFileSync(file, `${doc.slice(0, i + start.length)}\n${body.trim()}\n${doc.slice(j)}`);
+  log(`updated ${file}`);
 }
 
 function summary(r) {
@@ -158,6 +173,7 @@ function combine(runs) {
     p99Ms: med((r) => r.latency?.p99),
     peakRssMiB: med((r) => r.peakRssMiB),
     loadMs: med((r) => r.loadMs),
+    othersCpuShare: Math.max(...ok.map((r) => r.othersCpuShare ?? 0)),
     ...(last.gemmMs !== undefined ? { gemmMs: last.gemmMs } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The measuring protocol every Node engine child runs (bench/engines/torch_peer.py mirrors it):
  *
- *   load → warm up → fixed 32 × 64 (median of `reps` calls) → single-pair latency at 64 tokens
+ *   load → warm up (5 calls: the first few are slow while weights are paged in) → fixed 32 × 64 (median of `reps` calls) → single-pair latency at 64 tokens
  *   (p50/p99 of `latencyIters` calls) → the ESCI-like workload end to end (one warm-up slice,
  *   then `esciPasses` full passes, the fastest kept) → peak RSS.
  *
@@ -45,7 +45,7 @@ export async function measure(cfg, load) {
   const result = { engine: cfg.engine, loadMs: loaded.ms };
 
   if (cfg.fixed) {
-    for (let i = 0; i < 2; i++) await engine.scoreFixed(fixed, fixedLength);
+    for (let i = 0; i < 5; i++) await engine.scoreFixed(fixed, fixedLength);
     const times = [];
     for (let i = 0; i < cfg.reps; i++) times.push((await timed(() => engine.scoreFixed(fixed, fixedLength))).ms);
     result.fixed = { pairsPerSec: (fixed.length * 1000) / median(times), msPerBatch: median(times), reps: cfg.reps };
@@ -71,6 +71,8 @@ export async function measure(cfg, load) {
   }
   result.peakRssMiB = peakRssMiB();
   await engine.dispose?.();
+  const cpu = process.cpuUsage();
+  result.cpuMs = (cpu.user + cpu.system) / 1000; // run.mjs subtracts this to see other jobs' load
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 
