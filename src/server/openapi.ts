@@ -80,7 +80,10 @@ function esc(s: string): string {
 
 function typeOf(s: JsonSchema): string {
   if (Array.isArray(s.oneOf)) return (s.oneOf as JsonSchema[]).map(typeOf).join(" | ");
-  if (s.type === "array") return `${typeOf((s.items as JsonSchema) ?? {})}[]`;
+  if (s.type === "array") {
+    const inner = typeOf((s.items as JsonSchema) ?? {});
+    return inner.includes(" | ") ? `(${inner})[]` : `${inner}[]`;
+  }
   if (Array.isArray(s.enum)) return (s.enum as unknown[]).map((v) => JSON.stringify(v)).join(" | ");
   return typeof s.type === "string" ? s.type : "any";
 }
@@ -93,7 +96,7 @@ function fieldRows(s: JsonSchema, prefix: string, out: string[][]): string[][] {
   const required = new Set((s.required as string[] | undefined) ?? []);
   for (const [name, p] of Object.entries(props)) {
     const full = prefix ? `${prefix}.${name}` : name;
-    const range = p.minimum !== undefined ? ` (${p.minimum}–${p.maximum})` : "";
+    const range = p.minimum === undefined ? "" : p.maximum === Number.MAX_SAFE_INTEGER ? ` (≥ ${p.minimum})` : ` (${p.minimum}–${p.maximum})`;
     out.push([full, typeOf(p), required.has(name) ? "yes" : "", `${(p.description as string | undefined) ?? ""}${range}`]);
     const inner = p.type === "array" ? (p.items as JsonSchema) : p;
     if (inner?.properties) fieldRows(inner, p.type === "array" ? `${full}[]` : full, out);
@@ -126,7 +129,7 @@ export function openApiHtml(routes: readonly ApiRoute[], auth: boolean): string 
   const sections = tags.map((tag) => {
     const ops = visible.filter((r) => r.tag === tag).map((r) => {
       const curl = r.body
-        ? `curl -s http://localhost:8080${r.url} -H 'Content-Type: application/json'${r.auth && auth ? " -H 'Authorization: Bearer $KEY'" : ""} -d '${JSON.stringify(r.example ?? {})}'`
+        ? `curl -s http://localhost:8080${r.url} -H 'Content-Type: application/json'${r.auth && auth ? ' -H "Authorization: Bearer $KEY"' : ""} -d '${JSON.stringify(r.example ?? {})}'`
         : `curl -s http://localhost:8080${r.url.replace("/*", "/DIR/report.html")}`;
       const errs = errorStatuses(r, auth)
         .map((s) => `<tr><td>${s}</td><td>${esc(codesFor(s).join(", "))}</td><td>${esc(STATUS_TEXT[s] ?? "")}</td></tr>`)
