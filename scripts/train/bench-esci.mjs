@@ -42,7 +42,6 @@ try {
   const cpuMs = [];
   let last = performance.now();
   let lastCpu = process.cpuUsage();
-  const cpu0 = process.cpuUsage();
   await runTraining({
     options,
     model,
@@ -61,7 +60,6 @@ try {
       lastCpu = process.cpuUsage();
     },
   });
-  const cpu = process.cpuUsage(cpu0);
   const times = stepMs.slice(cfg.warmup).sort((a, b) => a - b);
   const med = times[(times.length - 1) >> 1];
   const cpuSteps = cpuMs.slice(cfg.warmup).sort((a, b) => a - b);
@@ -73,7 +71,7 @@ try {
       stepMs: times.map(Math.round),
       cpuMsPerStep: cpuSteps[(cpuSteps.length - 1) >> 1],
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
-      cpuMs: (cpu.user + cpu.system) / 1000,
+      ownCpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     }),
   );
   model.source.close();

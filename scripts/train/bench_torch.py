@@ -92,6 +92,7 @@ def main() -> None:
         "stepMs": [round(x * 1e3) for x in times],
         "cpuMsPerStep": cpu_steps[(len(cpu_steps) - 1) // 2] * 1e3,
         "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "ownCpuMs": time.process_time() * 1e3,
         "gemmMs": gemm_ms(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),

@@ -22,7 +22,7 @@ export const RECIPE = { epochs: 15, lr: 1e-3, batchSize: 32, warmupRatio: 0.1, e
 
 const work = mkdtempSync(join(tmpdir(), "esci-learn-"));
 try {
-  writeFileSync(join(work, "train.jsonl"), toJsonl(makeSyntheticPairs(8000, 1)));
+  writeFileSync(join(work, "train.jsonl"), toJsonl(makeSyntheticPairs(16000, 1)));
   writeFileSync(join(work, "valid.jsonl"), toJsonl(makeSyntheticPairs(800, 2)));
   const output = join(work, "model");
   const started = Date.now();
@@ -44,7 +44,7 @@ try {
   const first90 = evals.find((e) => e.eval_accuracy >= 0.9);
 
   const lines = [];
-  lines.push(`recipe: ${JSON.stringify(RECIPE)}; 8000 training pairs, 800 validation pairs; ${cpus().length} threads`);
+  lines.push(`recipe: ${JSON.stringify(RECIPE)}; 16000 training pairs, 800 validation pairs; ${cpus().length} threads`);
   lines.push(`wall time ${seconds.toFixed(0)} s for ${summary.steps} steps (${(summary.steps / seconds).toFixed(1)} steps/s, data and tokenization included)`);
   lines.push(`best validation accuracy ${summary.best.accuracy.toFixed(4)} (micro-F1 ${summary.best.micro_f1.toFixed(4)}) at step ${summary.best.step}`);
   lines.push(first90 ? `first ≥ 0.90 at step ${first90.step} (epoch ${first90.epoch})` : "never reached 0.90");
@@ -65,10 +65,10 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** Validation accuracy (0.2 … 1.0) against epoch, 12 rows high. */
+/** Validation accuracy (0.25 … 1.0, rows of 0.05) against epoch. */
 function asciiPlot(points) {
-  const rows = 12;
-  const lo = 0.2;
+  const rows = 15;
+  const lo = 0.25;
   const out = [];
   for (let r = rows; r >= 0; r--) {
     const y = lo + ((1 - lo) * r) / rows;
@@ -91,21 +91,30 @@ function svgPlot(steps, evals) {
   const x = (s) => m.l + ((W - m.l - m.r) * s) / maxStep;
   const yAcc = (a) => H - m.b - (H - m.t - m.b) * a;
   const yLoss = (l) => H - m.b - ((H - m.t - m.b) * l) / maxLoss;
-  const loss = steps.map((s) => `${x(s.step).toFixed(1)},${yLoss(s.loss).toFixed(1)}`).join(" ");
+  // training loss averaged over windows of ~1/300 of the run, so the file stays small
+  const w = Math.max(1, Math.round(steps.length / 300));
+  const windows = [];
+  for (let i = 0; i + w <= steps.length; i += w) windows.push({ step: steps[i + w - 1].step, loss: steps.slice(i, i + w).reduce((a, s) => a + s.loss, 0) / w });
+  const loss = windows.map((s) => `${x(s.step).toFixed(1)},${yLoss(s.loss).toFixed(1)}`).join(" ");
   const acc = evals.map((e) => `${x(e.step).toFixed(1)},${yAcc(e.eval_accuracy).toFixed(1)}`).join(" ");
   const ticks = [0, 0.25, 0.5, 0.75, 0.9, 1].map(
     (a) => `<line x1="${m.l}" x2="${W - m.r}" y1="${yAcc(a)}" y2="${yAcc(a)}" stroke="#ddd"/><text x="${m.l - 6}" y="${yAcc(a) + 4}" text-anchor="end">${a}</text>`,
   );
+  const every = 10 ** Math.floor(Math.log10(maxStep)) / (maxStep / 10 ** Math.floor(Math.log10(maxStep)) < 3 ? 2 : 1);
+  const xTicks = Array.from({ length: Math.floor(maxStep / every) + 1 }, (_, i) => i * every).map(
+    (s) => `<line x1="${x(s)}" x2="${x(s)}" y1="${H - m.b}" y2="${H - m.b + 4}" stroke="#999"/><text x="${x(s)}" y="${H - m.b + 15}" text-anchor="middle">${s}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">
 <rect width="${W}" height="${H}" fill="white"/>
 ${ticks.join("\n")}
+${xTicks.join("\n")}
 <polyline points="${loss}" fill="none" stroke="#999" stroke-width="1"/>
 <polyline points="${acc}" fill="none" stroke="#1f6feb" stroke-width="2"/>
 ${evals.map((e) => `<circle cx="${x(e.step).toFixed(1)}" cy="${yAcc(e.eval_accuracy).toFixed(1)}" r="3" fill="#1f6feb"/>`).join("\n")}
 <text x="${W - m.r + 6}" y="${yLoss(maxLoss) + 4}">${maxLoss.toFixed(2)}</text><text x="${W - m.r + 6}" y="${yLoss(0) + 4}">0</text>
-<text x="${W / 2}" y="${H - 8}" text-anchor="middle">optimizer step</text>
+<text x="${W / 2}" y="${H - 4}" text-anchor="middle">optimizer step</text>
 <text x="${m.l}" y="12" fill="#1f6feb">validation accuracy (left axis)</text>
-<text x="${W - m.r}" y="12" fill="#999" text-anchor="end">training loss (right axis)</text>
+<text x="${W - m.r}" y="12" fill="#999" text-anchor="end">training loss, mean of ${w} steps (right axis)</text>
 </svg>
 `;
 }

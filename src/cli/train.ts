@@ -85,7 +85,8 @@ async function run(argv: string[]): Promise<number> {
     .filter(Boolean);
   if (labels && labels.length < 2) throw new EsciError("INVALID_ARGUMENT", "--labels must name at least two labels, comma-separated");
   const quiet = bool(p, "quiet");
-  const note = (m: string) => quiet || process.stderr.write(`esci train: ${m}\n`);
+  // a note clears the progress bar's line first; the bar redraws on the next step
+  const note = (m: string) => quiet || process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}esci train: ${m}\n`);
   let bar: ProgressBar | undefined;
   const summary = await train(
     {

@@ -178,11 +178,12 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
         padded += b.dims[0] * b.dims[1];
         if (m > 0) addTo(grads, scratch!);
       }
-      if (micro.length > 1) scale(grads, 1 / micro.length);
 
-      // clip_grad_norm_ (its coefficient applied inside the AdamW pass), then AdamW
-      const norm = gradNorm(store);
-      adam.update(lr, clipCoefficient(norm, o.maxGradNorm));
+      // `grads` holds the micro-batches' sum: the mean's norm is norm / n; clip_grad_norm_'s
+      // coefficient and the 1/n are applied inside the AdamW pass
+      const n = micro.length;
+      const norm = gradNorm(store) / n;
+      adam.update(lr, clipCoefficient(norm, o.maxGradNorm) / n);
       state.step = k + 1;
       finalLoss = loss;
 
@@ -210,10 +211,6 @@ function buffersFor(names: ReadonlyArray<string | undefined>, buffers: Float32Ar
     if (n !== undefined) out[n] = { data: buffers[k], dims: params[k].dims };
   });
   return out;
-}
-
-function scale(g: Float32Array[], factor: number): void {
-  for (const t of g) for (let i = 0; i < t.length; i++) t[i] *= factor;
 }
 
 /** acc += g, in place. */
