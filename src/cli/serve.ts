@@ -26,7 +26,7 @@ Models:
                        recorded in --store, if any)
   --store STORE        catalog store built by esci index (sqlite:PATH or postgres://…)
   --labels a,b,…       label names in the model's id order (for LABEL_0… checkpoints)
-  --quantize int8      dynamic int8 quantization of the cross-encoder's weights
+  --quantize int8      dynamic int8 quantization of the models' encoder weights
   --revision R, --threads N, --quiet
 Server:
   --host H             address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
