@@ -68,7 +68,7 @@ export function modelRef(id: string): string {
 }
 
 /** Load options from the flags, with progress bars (named after `what`) for downloads and graph building. */
-async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions) => Promise<T>): Promise<T> {
+async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions) => Promise<T>, extra: Partial<LoadOptions> = {}): Promise<T> {
   const quiet = bool(p, "quiet");
   const download = new ProgressBar({ label: `download ${what}`, unit: "B", quiet });
   const build = new ProgressBar({ label: `build ${what} ONNX graph`, unit: "tensors", quiet });
@@ -77,6 +77,7 @@ async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions
   let built = false;
   try {
     return await load({
+      ...extra,
       revision: str(p, "revision"),
       threads: num(p, "threads", { integer: true, min: 1 }),
       quantize: parseQuantize(p),
@@ -99,13 +100,13 @@ async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions
 }
 
 /** A cross-encoder: `id`, else --model, else the model card's checkpoint. */
-export function loadCrossEncoder(p: Parsed, id?: string, what = "cross-encoder"): Promise<CrossEncoder> {
+export function loadCrossEncoder(p: Parsed, id?: string, what = "cross-encoder", extra?: Partial<LoadOptions>): Promise<CrossEncoder> {
   const ref = modelRef(id ?? str(p, "model") ?? DEFAULT_CROSS_ENCODER);
-  return withProgress(p, what, (opts) => CrossEncoder.load(ref, { ...opts, labels: parseLabels(p) }));
+  return withProgress(p, what, (opts) => CrossEncoder.load(ref, { ...opts, labels: parseLabels(p) }), extra);
 }
 
 /** A bi-encoder: `id`, else --model, else all-distilroberta-v1. */
-export function loadBiEncoder(p: Parsed, id?: string, what = "bi-encoder"): Promise<BiEncoder> {
+export function loadBiEncoder(p: Parsed, id?: string, what = "bi-encoder", extra?: Partial<LoadOptions>): Promise<BiEncoder> {
   const ref = modelRef(id ?? str(p, "model") ?? DEFAULT_BI_ENCODER);
-  return withProgress(p, what, (opts) => BiEncoder.load(ref, opts));
+  return withProgress(p, what, (opts) => BiEncoder.load(ref, opts), extra);
 }

@@ -108,8 +108,9 @@ async function run(argv: string[]): Promise<number> {
       const storeSpec = str(p, "store");
       store = storeSpec === undefined ? undefined : await openStore(storeSpec, { mustExist: true });
       const embedModel = str(p, "embed-model") ?? (await store?.embedding())?.model;
-      parts.crossEncoder = await loadCrossEncoder(p);
-      if (embedModel) parts.biEncoder = await loadBiEncoder(p, embedModel);
+      // Sessions in worker threads: onnxruntime-node's run blocks its thread (onnx/worker-session.ts).
+      parts.crossEncoder = await loadCrossEncoder(p, undefined, "cross-encoder", { session: "worker" });
+      if (embedModel) parts.biEncoder = await loadBiEncoder(p, embedModel, "bi-encoder", { session: "worker" });
       return { crossEncoder: parts.crossEncoder, biEncoder: parts.biEncoder, store };
     } catch (e) {
       await parts.crossEncoder?.dispose();
@@ -127,7 +128,6 @@ async function run(argv: string[]): Promise<number> {
     port: num(p, "port", { integer: true, min: 0, max: 65535 }) ?? 8080,
     settings: { limits, apiKeys, cors: list(str(p, "cors")), reportsDir },
     queue,
-    threads: num(p, "threads", { integer: true, min: 1 }),
     load,
   });
   log(`listening on ${server.url} (API docs at ${server.url}/docs); loading models…`);

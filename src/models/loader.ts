@@ -10,7 +10,8 @@ import { resolveModel, type ResolveModelOptions } from "../hub/resolve.js";
 import { builtModelDir, fileDigest, isBuilt } from "../onnx/cache.js";
 import { exportGraph, MODEL_FILE } from "../onnx/export.js";
 import { quantizeMatMulWeights } from "../onnx/quantize.js";
-import { OnnxSession } from "../onnx/session.js";
+import { OnnxSession, type ModelSession } from "../onnx/session.js";
+import { WorkerSession } from "../onnx/worker-session.js";
 import { openCheckpoint } from "../safetensors/checkpoint.js";
 import { loadTokenizer, type PairTokenizer } from "../tokenizer/index.js";
 import { join } from "node:path";
@@ -32,6 +33,12 @@ export interface LoadOptions {
   quantize?: "int8";
   /** Hub options (cache dir, endpoint, token, offline, download progress). */
   hub?: Omit<ResolveModelOptions, "revision">;
+  /**
+   * "thread" (default): an ONNX Runtime session on the calling thread. "worker": the session runs
+   * in a worker thread (onnxruntime-node's run blocks its thread; a server must keep its event loop
+   * free).
+   */
+  session?: "thread" | "worker";
   /** Called while the ONNX graph is written on a cache miss: (weights written, total). */
   onBuildProgress?: (done: number, total: number) => void;
 }
@@ -40,7 +47,7 @@ export interface LoadedModel extends PreparedModel {
   /** The id or path the user gave. */
   id: string;
   tokenizer: PairTokenizer;
-  session: OnnxSession;
+  session: ModelSession;
 }
 
 function checkpointSource(dir: string): TensorSource & { files: string[]; close(): void } {
@@ -109,6 +116,9 @@ export async function loadModel(id: string, task: ModelTask, opts: LoadOptions =
     throw new EsciError("CORRUPT_FILE", `${join(prepared.dir, "config.json")}: max_position_embeddings ${config.maxPositionEmbeddings} leaves no room for a pair`);
   }
   const tokenizer = await loadTokenizer(prepared.dir, { maxPositions: maxTokens });
-  const session = await OnnxSession.create(prepared.onnxPath, { threads: opts.threads });
+  const session: ModelSession =
+    opts.session === "worker"
+      ? await WorkerSession.start({ onnxPath: prepared.onnxPath, threads: opts.threads })
+      : await OnnxSession.create(prepared.onnxPath, { threads: opts.threads });
   return { ...prepared, id, tokenizer, session };
 }

@@ -16,7 +16,14 @@ export interface FloatOutput {
   dims: number[];
 }
 
-export class OnnxSession {
+/** What the model runner needs from a session: OnnxSession here, or WorkerSession in a worker thread. */
+export interface ModelSession {
+  readonly inputNames: readonly string[];
+  run(feeds: Record<string, { data: BigInt64Array; dims: number[] }>, output: string): Promise<FloatOutput>;
+  release(): Promise<void>;
+}
+
+export class OnnxSession implements ModelSession {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly path: string,

@@ -32,15 +32,11 @@ export interface LoadedParts {
 
 export interface QueuedModelsOptions {
   queue?: Partial<QueueOptions>;
-  /** Run each model in a worker thread (default true; worker-session.ts says why). */
-  worker?: boolean;
-  /** ONNX Runtime threads per model (default: all cores). */
-  threads?: number;
 }
 
 /** Loaded models → the server's queued models (taking them over), their queues reporting to `metrics`. */
 export async function queuedModels(parts: LoadedParts, o: QueuedModelsOptions, metrics: ServerMetrics): Promise<ServerModels> {
-  const common = { queue: o.queue, worker: o.worker, threads: o.threads };
+  const common = { queue: o.queue };
   let scorer: QueuedCrossEncoder | undefined;
   try {
     scorer = await QueuedCrossEncoder.create(parts.crossEncoder, { ...common, observer: metrics.queueObserver(parts.crossEncoder.model.id) });

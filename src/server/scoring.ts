@@ -19,10 +19,8 @@ import { toPrediction, type CrossEncoder } from "../models/cross-encoder.js";
 import type { LoadedModel } from "../models/loader.js";
 import { runEncodings } from "../models/runner.js";
 import type { EmbedOptions, Pair, PairPrediction, PairScorer, PredictOptions, TextEmbedder } from "../models/types.js";
-import type { OnnxSession } from "../onnx/session.js";
 import type { Encoding } from "../tokenizer/index.js";
 import { BatchQueue, type BatchRunner, type QueueObserver, type QueueOptions } from "./queue.js";
-import { WorkerSession } from "./worker-session.js";
 
 /** How a cross-encoder's predictions become one rerank score. */
 export type RerankMode = "expected-gain" | "sigmoid" | "none";
@@ -39,26 +37,19 @@ export interface QueuedCallOptions {
 export interface QueuedModelOptions {
   queue?: Partial<QueueOptions>;
   observer?: QueueObserver;
-  /**
-   * Run ONNX Runtime in a worker thread (default true; see worker-session.ts). The model's own
-   * session is then released, and the worker's takes its place.
-   */
-  worker?: boolean;
-  /** ONNX Runtime threads of the worker's session (default: all cores, as OnnxSession). */
-  threads?: number;
 }
 
 /**
  * The model's batch runner: models/runner.ts (the CLI's path: pad the batch to its own longest
- * row, run, split the rows), on the model's session or on a worker's, which has the same
- * inputNames/run and stands in for it. The queue has already packed the batch, so it is one call.
+ * row, run, split the rows) on the model's session — for a server, one loaded with
+ * `session: "worker"` so runs do not block the event loop. The queue has already packed the
+ * batch, so it is one call.
  */
-async function startRunner(model: LoadedModel, o: QueuedModelOptions): Promise<{ run: BatchRunner; release(): Promise<void> }> {
-  const oneBatch = (m: LoadedModel): BatchRunner => (rows) => runEncodings(m, rows, { batch: { maxBatch: rows.length, tokenBudget: Infinity } });
-  if (o.worker === false) return { run: oneBatch(model), release: () => model.session.release() };
-  const session = await WorkerSession.start({ onnxPath: model.onnxPath, threads: o.threads });
-  await model.session.release();
-  return { run: oneBatch({ ...model, session: session as unknown as OnnxSession }), release: () => session.release() };
+function startRunner(model: LoadedModel): { run: BatchRunner; release(): Promise<void> } {
+  return {
+    run: (rows) => runEncodings(model, rows, { batch: { maxBatch: rows.length, tokenBudget: Infinity } }),
+    release: () => model.session.release(),
+  };
 }
 
 /** Encode with `encode(i, limit)`; with truncate false, an input over `maxLength` is TOO_LARGE. */
@@ -108,7 +99,7 @@ export class QueuedCrossEncoder implements PairScorer {
 
   /** Takes over `model`: close() releases it. */
   static async create(model: CrossEncoder, o: QueuedModelOptions = {}): Promise<QueuedCrossEncoder> {
-    return new QueuedCrossEncoder(model, await startRunner(model.model, o), o);
+    return new QueuedCrossEncoder(model, startRunner(model.model), o);
   }
 
   get id(): string {
@@ -185,7 +176,7 @@ export class QueuedBiEncoder implements TextEmbedder {
 
   /** Takes over `model`: close() releases it. */
   static async create(model: BiEncoder, o: QueuedModelOptions = {}): Promise<QueuedBiEncoder> {
-    return new QueuedBiEncoder(model, await startRunner(model.model, o), o);
+    return new QueuedBiEncoder(model, startRunner(model.model), o);
   }
 
   get dimension(): number {

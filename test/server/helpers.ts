@@ -36,8 +36,9 @@ export async function testServer(o: TestServerOptions = {}) {
   const state = new ServerState();
   const settings: ServerSettings = { limits: DEFAULT_LIMITS, apiKeys: [], cors: [], ...o.settings };
   const { app, metrics } = await buildApp(state, settings);
-  const crossEncoder = await CrossEncoder.load(o.model ?? ESCI_MODEL);
-  const biEncoder = o.embed ? await BiEncoder.load(o.embed === true ? EMBED_MODEL : o.embed) : undefined;
+  // Worker-thread sessions, as `esci serve` loads them.
+  const crossEncoder = await CrossEncoder.load(o.model ?? ESCI_MODEL, { session: "worker" });
+  const biEncoder = o.embed ? await BiEncoder.load(o.embed === true ? EMBED_MODEL : o.embed, { session: "worker" }) : undefined;
   const models = await queuedModels({ crossEncoder, biEncoder, store: o.store }, { queue: o.queue }, metrics);
   if (!o.unloaded) state.models = models;
   return {

@@ -8,12 +8,12 @@
  * the rows clients have sent and batch them badly. Run in a worker, the model computes while the
  * main thread keeps taking requests. Feeds and outputs are transferred, not copied.
  *
- * The worker loads the same built ONNX file the model's own session was made from; the caller
- * releases that first session once this one is up (model memory is not held twice).
+ * The loader makes one when asked (`LoadOptions.session: "worker"`, what `esci serve` uses), in
+ * place of an in-thread OnnxSession, so the model is loaded once.
  */
 import { Worker } from "node:worker_threads";
 import { EsciError } from "../errors/index.js";
-import type { FloatOutput } from "../onnx/session.js";
+import type { FloatOutput, ModelSession } from "./session.js";
 
 export interface WorkerInit {
   onnxPath: string;
@@ -30,7 +30,7 @@ export type WorkerReply =
 
 const WORKER_FILE = new URL("./model-worker.js", import.meta.url);
 
-export class WorkerSession {
+export class WorkerSession implements ModelSession {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: FloatOutput): void; reject(e: unknown): void }>();
   private dead: EsciError | undefined;

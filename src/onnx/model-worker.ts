@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { isEsciError } from "../errors/index.js";
-import { OnnxSession } from "../onnx/session.js";
+import { OnnxSession } from "./session.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-session.js";
 
 const port = parentPort!;
