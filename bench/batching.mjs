@@ -1,80 +1,74 @@
 /**
  * Tunes esci's length-aware batching (src/models/batching.ts DEFAULT_BATCH) on the ESCI-like
- * workload: pairs/s end to end for a grid of token budgets (rows × longest row per batch) and
- * row caps, fp32 and int8, each setting in its own child, in interleaved rounds.
+ * workload: pairs/s of CrossEncoder.predict end to end for a grid of token budgets (rows × longest
+ * row per batch) and row caps, fp32 and int8.
  *
- *   node bench/batching.mjs [--rounds N] [--pairs N] [--quick]
+ * One process holds both models and runs the settings in turn, pass after pass, so that load from
+ * other jobs on a shared machine falls on every setting alike; the medians are compared.
+ *
+ *   node bench/batching.mjs [--reps N] [--pairs N] [--quick]
  *
  * Writes bench/results/batching.{json,md}.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH, ensureModel, log, machine, MODEL_DIR, prebuildEsci, runChild, THREADS, writeWorkload } from "./lib.mjs";
+import { BENCH, ensureModel, ESCI_CACHE, log, machine, MODEL_DIR, THREADS } from "./lib.mjs";
+import { esciPairs } from "./workload.mjs";
+
+process.env.ESCI_CACHE = ESCI_CACHE;
+const { CrossEncoder } = await import("../dist/src/models/cross-encoder.js");
+const { DEFAULT_BATCH } = await import("../dist/src/models/batching.js");
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const arg = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
-const rounds = arg("--rounds", quick ? 1 : 2);
-const pairs = arg("--pairs", quick ? 200 : 1000);
+const reps = arg("--reps", quick ? 1 : 3);
+const nPairs = arg("--pairs", quick ? 200 : 600);
 
-const UNLIMITED = 1 << 30;
 const GRID = [
-  // budget-limited: rows fill a batch until rows × longest row reaches the budget
-  ...[1024, 2048, 4096, 8192, 16384].map((tokenBudget) => ({ maxBatch: 512, tokenBudget })),
-  // row-limited: fixed row counts, each batch padded to its own longest row
-  ...[8, 16, 32, 64, 128].map((maxBatch) => ({ maxBatch, tokenBudget: UNLIMITED })),
+  ...[1024, 2048, 4096, 8192].map((tokenBudget) => ({ maxBatch: 256, tokenBudget })),
+  ...[16, 32, 64].map((maxBatch) => ({ maxBatch, tokenBudget: 4096 })),
+  { maxBatch: 64, tokenBudget: 2048 },
 ];
 
 await ensureModel();
-prebuildEsci([{}, { quantize: "int8" }]);
-const workloadFile = writeWorkload(pairs);
-const runs = new Map();
-for (let round = 0; round < rounds; round++) {
-  const order = GRID.flatMap((batch) => ["fp32", "int8"].map((precision) => ({ batch, precision })));
-  for (const { batch, precision } of round % 2 ? order.reverse() : order) {
-    const key = `${precision} maxBatch ${batch.maxBatch === 512 ? "—" : batch.maxBatch} · tokenBudget ${batch.tokenBudget === UNLIMITED ? "—" : batch.tokenBudget}`;
-    log(`round ${round + 1}/${rounds}: ${key}`);
-    const r = runChild("node", "esci.mjs", {
-      engine: key,
-      threads: THREADS,
-      workloadFile,
-      modelDir: MODEL_DIR,
-      quantize: precision === "int8" ? "int8" : undefined,
-      batch,
-      fixed: false,
-      latency: false,
-      esci: true,
-      esciWarmup: 64,
-    });
-    if (r.error) log(`  failed: ${r.error}`);
-    runs.set(key, { precision, batch, runs: [...(runs.get(key)?.runs ?? []), r] });
+const pairs = esciPairs(nPairs);
+const models = {
+  fp32: await CrossEncoder.load(MODEL_DIR, { threads: THREADS }),
+  int8: await CrossEncoder.load(MODEL_DIR, { threads: THREADS, quantize: "int8" }),
+};
+for (const ce of Object.values(models)) await ce.predict(pairs.slice(0, 64));
+const cells = GRID.flatMap((batch) => Object.keys(models).map((precision) => ({ batch, precision, ms: [] })));
+for (let r = 0; r < reps; r++) {
+  log(`pass ${r + 1}/${reps}`);
+  for (const c of r % 2 ? [...cells].reverse() : cells) {
+    const t = performance.now();
+    await models[c.precision].predict(pairs, { batch: c.batch });
+    c.ms.push(performance.now() - t);
   }
 }
+for (const ce of Object.values(models)) await ce.dispose();
 
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-const rows = [...runs].map(([key, { precision, batch, runs: rs }]) => {
-  const ok = rs.filter((r) => !r.error);
-  return {
-    setting: key,
-    precision,
-    ...batch,
-    pairsPerSec: ok.length ? med(ok.map((r) => r.esci.pairsPerSec)) : undefined,
-    peakRssMiB: ok.length ? med(ok.map((r) => r.peakRssMiB)) : undefined,
-    othersCpuShare: Math.max(0, ...ok.map((r) => r.othersCpuShare)),
-  };
-});
+const rows = cells.map((c) => ({ precision: c.precision, ...c.batch, pairsPerSec: (nPairs * 1000) / med(c.ms) }));
+const isDefault = (r) => r.maxBatch === DEFAULT_BATCH.maxBatch && r.tokenBudget === DEFAULT_BATCH.tokenBudget;
 const lines = [
   `# esci batching on the ESCI-like workload — ${new Date().toISOString().slice(0, 10)}`,
   "",
-  `${machine().cpu}, ${THREADS} threads; ${pairs} ESCI-like pairs end to end; median of ${rounds} interleaved rounds.`,
+  `${machine().cpu}, ${THREADS} threads; ${nPairs} ESCI-like pairs through CrossEncoder.predict (tokenization included); ` +
+    `both models in one process, settings in turn, median of ${reps} passes. Default: maxBatch ${DEFAULT_BATCH.maxBatch}, tokenBudget ${DEFAULT_BATCH.tokenBudget}.`,
   "",
-  "| setting | pairs/s | peak RSS (MiB) |",
-  "|---|--:|--:|",
-  ...rows.map((r) => `| ${r.setting} | ${r.pairsPerSec?.toFixed(1) ?? "failed"} | ${r.peakRssMiB?.toFixed(0) ?? "—"} |`),
+  "| maxBatch | tokenBudget | fp32 pairs/s | int8 pairs/s |",
+  "|--:|--:|--:|--:|",
+  ...GRID.map((b) => {
+    const [f, q] = ["fp32", "int8"].map((p) => rows.find((r) => r.precision === p && r.maxBatch === b.maxBatch && r.tokenBudget === b.tokenBudget));
+    const mark = isDefault(f) ? " (default)" : "";
+    return `| ${b.maxBatch}${mark} | ${b.tokenBudget} | ${f.pairsPerSec.toFixed(1)} | ${q.pairsPerSec.toFixed(1)} |`;
+  }),
   "",
 ];
 const outDir = quick ? join(BENCH, "results", "tmp") : join(BENCH, "results");
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, "batching.json"), JSON.stringify({ date: new Date().toISOString(), machine: machine(), pairs, rounds, rows }, null, 2) + "\n");
+writeFileSync(join(outDir, "batching.json"), JSON.stringify({ date: new Date().toISOString(), machine: machine(), pairs: nPairs, reps, rows }, null, 2) + "\n");
 writeFileSync(join(outDir, "batching.md"), lines.join("\n"));
 process.stdout.write(lines.join("\n"));

@@ -147,7 +147,7 @@ export function runChild(kind, script, cfg, { env = {}, timeoutMs = 30 * 60_000,
     if (r.error) return r;
     if (!best || r.othersCpuShare < best.othersCpuShare) best = { ...r, attempts: attempt + 1 };
     if (r.othersCpuShare <= 0.1) break;
-    log(`  other jobs took ${(100 * r.othersCpuShare).toFixed(0)}% of the CPUs during that run; repeating it`);
+    log(`  other jobs took ${(100 * r.othersCpuShare).toFixed(0)}% of the CPUs during that run${attempt < retries ? "; repeating it" : ""}`);
   }
   return best;
 }
