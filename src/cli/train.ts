@@ -88,6 +88,7 @@ async function run(argv: string[]): Promise<number> {
   // a note clears the progress bar's line first; the bar redraws on the next step
   const note = (m: string) => quiet || process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}esci train: ${m}\n`);
   let bar: ProgressBar | undefined;
+  let tokenizing: ProgressBar | undefined;
   const summary = await train(
     {
       base: requireStr(p, "base"),
@@ -114,6 +115,11 @@ async function run(argv: string[]): Promise<number> {
     },
     {
       onNote: note,
+      onTokenize: (done, total) => {
+        tokenizing ??= new ProgressBar({ label: "tokenize", total, unit: "pairs", quiet });
+        tokenizing.update(done);
+        if (done === total) tokenizing.finish();
+      },
       onStart: (plan, resumedAt) => {
         note(
           `${plan.totalSteps} steps (${plan.stepsPerEpoch}/epoch, warm-up ${plan.warmupSteps})` +

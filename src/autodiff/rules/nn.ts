@@ -14,7 +14,7 @@ import type { GradRule } from "../context.js";
 import { attr } from "../shapes.js";
 
 export const nnRules: Record<string, GradRule> = {
-  // dx = y · (dy − Σ dy·y)
+  // dx = y · (dy − Σ dy·y); attention probabilities (B,nh,T,T), the sum over keys (B,nh,T,1)
   Softmax(ctx, node, dy, needs) {
     if (!needs[0]) return [];
     const y = node.outputs[0];
@@ -50,16 +50,17 @@ export const nnRules: Record<string, GradRule> = {
       const eps = attr<{ float: number }>(node, "epsilon", { float: 1e-5 }).float;
       invStd = ctx.op("Div", [ctx.scalar(1), ctx.op("Sqrt", [ctx.op("Add", [variance, ctx.scalar(eps)])])]);
     }
+    // e.g. x, y, dy (B,T,H); mean, invStd (B,T,1); gamma, beta (H)
     const g = dy[0]!;
     const out = ctx.dims(y);
-    const xhat = ctx.op("Mul", [ctx.op("Sub", [x, mean]), invStd]);
+    const xhat = ctx.op("Mul", [ctx.op("Sub", [x, mean]), invStd]); // (B,T,H)
     const grads: Array<string | undefined> = [undefined, undefined, undefined];
     if (needs[1]) grads[1] = ctx.reduceTo(ctx.op("Mul", [g, xhat]), out, gamma);
     if (needs[2] && beta) grads[2] = ctx.reduceTo(g, out, beta);
     if (needs[0]) {
       const gx = ctx.op("Mul", [g, gamma]);
-      const m1 = ctx.op("ReduceMean", [gx], { axes: normAxes, keepdims: 1 });
-      const m2 = ctx.op("ReduceMean", [ctx.op("Mul", [gx, xhat])], { axes: normAxes, keepdims: 1 });
+      const m1 = ctx.op("ReduceMean", [gx], { axes: normAxes, keepdims: 1 }); // (B,T,1)
+      const m2 = ctx.op("ReduceMean", [ctx.op("Mul", [gx, xhat])], { axes: normAxes, keepdims: 1 }); // (B,T,1)
       const inner = ctx.op("Sub", [ctx.op("Sub", [gx, m1]), ctx.op("Mul", [xhat, m2])]);
       grads[0] = ctx.op("Mul", [inner, invStd]);
     }
