@@ -135,6 +135,21 @@ describe("train → Hugging Face checkpoint → CrossEncoder", { timeout: 60_000
     }
   });
 
+  it("without --validation, 10% of the queries are held out for validation", async () => {
+    const notes: string[] = [];
+    const summary = await train(
+      { base: fixtureModel("tiny-st-roberta"), data: join(work, "train.jsonl"), output: join(work, "holdout"), maxSteps: 2, batchSize: 32, maxLength: 32, threads: 1 },
+      { onNote: (m) => notes.push(m) },
+    );
+    const queries = new Set(makeSyntheticPairs(320, 21).map((p) => p.query));
+    const [, trainN, validN] = notes.join("\n").match(/(\d+) training pairs, (\d+) validation pairs/)!.map(Number);
+    assert.equal(trainN + validN, 320);
+    assert.ok(validN > 0 && validN < 80, `${validN} validation pairs`);
+    assert.equal(summary.plan.examples, trainN);
+    assert.equal(summary.plan.evalInterval, 1); // round(0.1 · ~9 steps per epoch)
+    assert.ok(queries.size > 20);
+  });
+
   it("BERT from a bare encoder, validation off: the last step's weights, pooler kept", async () => {
     const output = join(work, "bert");
     const summary = await train({
