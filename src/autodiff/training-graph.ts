@@ -10,7 +10,7 @@
  *
  * Dropout masks come from ONNX Runtime's Dropout kernel: a node with attribute `seed` s draws its
  * k-th mask (k = runs of its session so far) from a generator seeded with s + k. Node j gets
- * s = j·2²² + (seed mod 2²²) + runOffset, so after a resume, rebuilding the graph with runOffset =
+ * s = (j + 1)·2²² + (seed mod 2²²) + runOffset, so after a resume, rebuilding the graph with runOffset =
  * micro-batches already run continues exactly the mask sequence of an uninterrupted run.
  */
 import { DataType } from "../onnx/proto.js";
