@@ -10,10 +10,10 @@
  */
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { loadTokenizer } from "../tokenizer/index.js";
-import { EncodedDataset, holdOutGroups, readLabeledPairs } from "./data.js";
+import { loadTokenizer, type PairTokenizer } from "../tokenizer/index.js";
+import { EncodedDataset, holdOutGroups, readLabeledPairs, type LabeledPair } from "./data.js";
 import { runTraining, type StepInfo, type TrainingPlan, type TrainSummary } from "./loop.js";
-import { initialModel } from "./model.js";
+import { initialModel, type InitialModel } from "./model.js";
 import { resolveOptions, type TrainOptions } from "./options.js";
 import type { EvalResult } from "./evaluate.js";
 
@@ -54,18 +54,32 @@ export async function train(partial: Partial<TrainOptions> & Pick<TrainOptions, 
     if (maxLength < o.maxLength) hooks.onNote?.(`max length ${o.maxLength} > the model's ${maxTokens} positions: using ${maxLength}`);
     const tokenizer = await loadTokenizer(model.baseDir, { maxPositions: maxTokens });
 
-    const pairs = await readLabeledPairs(o.data);
-    let trainPairs = pairs;
-    let validationPairs = undefined;
-    if (o.evalEvery > 0) {
-      if (o.validation) validationPairs = await readLabeledPairs(o.validation);
-      else ({ train: trainPairs, validation: validationPairs } = holdOutGroups(pairs, o.validationFraction, o.seed));
-    }
-    hooks.onNote?.(`${trainPairs.length} training pairs` + (validationPairs ? `, ${validationPairs.length} validation pairs` : ", no validation"));
-    const trainSet = EncodedDataset.encode(trainPairs, tokenizer, maxLength, model.labelIds, hooks.onTokenize);
-    const validationSet = validationPairs && EncodedDataset.encode(validationPairs, tokenizer, maxLength, model.labelIds);
+    // pairs are read and tokenized in loadData, so only the compact token ids outlive it
+    const { train: trainSet, validation: validationSet } = await loadData(o, model, tokenizer, maxLength, hooks);
     return await runTraining({ options: o, model, train: trainSet, validation: validationSet, padId: tokenizer.padTokenId, ...hooks });
   } finally {
     model.source.close();
   }
+}
+
+/** Training and validation pairs (held-out queries unless a validation file is given), tokenized. */
+async function loadData(
+  o: TrainOptions,
+  model: InitialModel,
+  tokenizer: PairTokenizer,
+  maxLength: number,
+  hooks: TrainHooks,
+): Promise<{ train: EncodedDataset; validation?: EncodedDataset }> {
+  const pairs = await readLabeledPairs(o.data);
+  let trainPairs = pairs;
+  let validationPairs: LabeledPair[] | undefined;
+  if (o.evalEvery > 0) {
+    if (o.validation) validationPairs = await readLabeledPairs(o.validation);
+    else ({ train: trainPairs, validation: validationPairs } = holdOutGroups(pairs, o.validationFraction, o.seed));
+  }
+  hooks.onNote?.(`${trainPairs.length} training pairs` + (validationPairs ? `, ${validationPairs.length} validation pairs` : ", no validation"));
+  return {
+    train: EncodedDataset.encode(trainPairs, tokenizer, maxLength, model.labelIds, hooks.onTokenize),
+    validation: validationPairs && EncodedDataset.encode(validationPairs, tokenizer, maxLength, model.labelIds),
+  };
 }
