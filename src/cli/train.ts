@@ -89,6 +89,7 @@ async function run(argv: string[]): Promise<number> {
   const note = (m: string) => quiet || process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}esci train: ${m}\n`);
   let bar: ProgressBar | undefined;
   let tokenizing: ProgressBar | undefined;
+  let current = 0;
   const summary = await train(
     {
       base: requireStr(p, "base"),
@@ -127,11 +128,15 @@ async function run(argv: string[]): Promise<number> {
             (resumedAt ? `; resuming after step ${resumedAt}` : ""),
         );
         bar = new ProgressBar({ label: "train", total: plan.totalSteps, unit: "steps", quiet });
-        bar.update(resumedAt);
+        bar.update((current = resumedAt));
       },
-      onStep: (s) => bar?.update(s.step, undefined, { loss: fmt(s.loss), lr: fmt(s.lr), "tok/s": Math.round(s.tokensPerSecond) }),
-      onEval: (step, r, isBest) =>
-        note(`step ${step}: validation accuracy ${r.accuracy.toFixed(4)}, micro-F1 ${r.micro_f1.toFixed(4)}, loss ${r.loss.toFixed(4)}${isBest ? " (best so far, saved)" : ""}`),
+      onStep: (s) => bar?.update((current = s.step), undefined, { loss: fmt(s.loss), lr: fmt(s.lr), "tok/s": Math.round(s.tokensPerSecond) }),
+      // validation is long on the full dataset: the bar's fields say how far it is
+      onEvalProgress: (done, total) => bar?.update(current, undefined, { validating: `${Math.round((100 * done) / total)}%` }),
+      onEval: (step, r, isBest) => {
+        bar?.update(step, undefined, { validating: "–" });
+        note(`step ${step}: validation accuracy ${r.accuracy.toFixed(4)}, micro-F1 ${r.micro_f1.toFixed(4)}, loss ${r.loss.toFixed(4)}${isBest ? " (best so far, saved)" : ""}`);
+      },
     },
   );
   bar?.finish();

@@ -27,6 +27,7 @@ export async function evaluateSplit(
   ds: EncodedDataset,
   padId: number,
   labels: readonly string[],
+  onProgress?: (done: number, total: number) => void,
 ): Promise<EvalResult> {
   const lengths = Array.from({ length: ds.size }, (_, i) => ds.length(i));
   const gold: string[] = [];
@@ -50,6 +51,7 @@ export async function evaluateSplit(
       gold.push(labels[y]);
       pred.push(labels[best]);
     });
+    onProgress?.(gold.length, ds.size);
   }
   const r = classificationReport(gold, pred);
   return { accuracy: r.accuracy, micro_f1: r.micro_f1, macro_f1: r.macro_f1, loss: lossSum / ds.size, count: ds.size };

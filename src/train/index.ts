@@ -35,6 +35,7 @@ export interface TrainHooks {
   onStart?: (plan: TrainingPlan, resumedAt: number) => void;
   onStep?: (info: StepInfo) => void;
   onEval?: (step: number, result: EvalResult, isBest: boolean) => void;
+  onEvalProgress?: (done: number, total: number) => void;
 }
 
 export async function train(partial: Partial<TrainOptions> & Pick<TrainOptions, "base" | "data" | "output">, hooks: TrainHooks = {}): Promise<TrainSummary> {

@@ -58,6 +58,8 @@ export interface TrainingRun {
   onStart?: (plan: TrainingPlan, resumedAt: number) => void;
   onStep?: (info: StepInfo) => void;
   onEval?: (step: number, result: EvalResult, isBest: boolean) => void;
+  /** Pairs scored so far by a validation. */
+  onEvalProgress?: (done: number, total: number) => void;
 }
 
 export interface TrainSummary {
@@ -142,7 +144,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
   };
 
   const validate = async (step: number) => {
-    const r = await evaluateSplit(evalSession!, evalGraph, weightFeeds, validation!, padId, model.labels);
+    const r = await evaluateSplit(evalSession!, evalGraph, weightFeeds, validation!, padId, model.labels, run.onEvalProgress);
     const isBest = state.best === null || r.micro_f1 > state.best.micro_f1;
     log.append({ step, epoch: step / plan.stepsPerEpoch, eval_loss: r.loss, eval_accuracy: r.accuracy, eval_micro_f1: r.micro_f1, eval_macro_f1: r.macro_f1 });
     if (isBest) {
