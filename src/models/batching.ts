@@ -11,7 +11,13 @@ export interface BatchPlanOptions {
   tokenBudget: number;
 }
 
-export const DEFAULT_BATCH: BatchPlanOptions = { maxBatch: 64, tokenBudget: 4096 };
+/**
+ * Small batches win on CPUs: on the ESCI-like workload (bench/batching.mjs, DistilRoBERTa size,
+ * 2-vCPU AVX-512; bench/results/batching.md) a 512-token budget ran 1.2× fp32 and 1.25× int8 the
+ * former 4096 (and 1.6× an 8192 budget): a batch's activations then stay in the cores' caches.
+ * Larger batches bring nothing back, since ONNX Runtime already uses every core on one batch.
+ */
+export const DEFAULT_BATCH: BatchPlanOptions = { maxBatch: 64, tokenBudget: 512 };
 
 /** Groups of row indices; rows within a batch have similar lengths. Every index appears once. */
 export function planBatches(lengths: readonly number[], opts: BatchPlanOptions): number[][] {
