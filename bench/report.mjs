@@ -56,18 +56,25 @@ export function renderMarkdown(report) {
     `- Tokenizers: ${s.tokenizers}. PyTorch: ${s.pytorch}.`,
     "",
   );
-  lines.push("| engine | 32 × 64 pairs/s | ESCI-like pairs/s | single pair p50 / p99 (ms) | peak RSS (MiB) |", "|---|--:|--:|--:|--:|");
+  lines.push(
+    "| engine | 32 × 64 pairs/s | ESCI-like pairs/s | single pair p50 / p99 (ms) | peak RSS (MiB) | other jobs' CPU share |",
+    "|---|--:|--:|--:|--:|--:|",
+  );
   for (const r of report.results) {
     if (r.error) {
       lines.push(`| ${r.label} | failed: ${r.error.slice(0, 120).replace(/\|/g, "/")} | | | |`);
       continue;
     }
     const lat = r.p50Ms === undefined ? "—" : `${num(r.p50Ms)} / ${num(r.p99Ms)}`;
-    lines.push(`| ${r.label} | ${num(r.fixedPairsPerSec)} | ${num(r.esciPairsPerSec)} | ${lat} | ${num(r.peakRssMiB, 0)} |`);
+    lines.push(`| ${r.label} | ${num(r.fixedPairsPerSec)} | ${num(r.esciPairsPerSec)} | ${lat} | ${num(r.peakRssMiB, 0)} | ${(100 * (r.othersCpuShare ?? 0)).toFixed(0)}% |`);
   }
   for (const [id, why] of Object.entries(report.skipped)) lines.push(`| ${id} | skipped: ${why} | | | |`);
-  const noise = Math.max(0, ...report.results.filter((r) => !r.error).map((r) => r.othersCpuShare ?? 0));
-  lines.push("", `Other jobs on the machine used at most ${(100 * noise).toFixed(0)}% of its CPUs during any engine's timed run (runs above 10% are repeated).`, "");
+  lines.push(
+    "",
+    "The machine is shared: the last column is the share of its CPUs that other jobs used while that engine ran " +
+      "(`--retries N` repeats runs disturbed by more than 10%). Ratios between engines are only as good as those shares are alike.",
+    "",
+  );
 
   const peers = report.results.filter((r) => !r.error && !r.id.startsWith("esci-"));
   for (const id of ["esci-fp32", "esci-int8"]) {

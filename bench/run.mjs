@@ -8,7 +8,7 @@
  * children run the same protocol (bench/engines/measure.mjs). Results are printed as ratios to
  * the peers and written to bench/results/latest.{json,md} (with --quick: bench/results/tmp/).
  *
- *   node bench/run.mjs [--quick] [--rounds N] [--engines id,id,…]
+ *   node bench/run.mjs [--quick] [--rounds N] [--retries N] [--engines id,id,…]
  *
  * Needs `npm run build` (esci from dist/) and, for transformers.js, `npm --prefix bench install`.
  * PyTorch and the export need /usr/bin/python3 with torch; engines that cannot run are skipped
@@ -30,6 +30,8 @@ const argValue = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const rounds = Number(argValue("--rounds") ?? 1);
+/** Repeat a child whose run other jobs disturbed by > 10% of the CPUs (the least disturbed is kept). */
+const retries = Number(argValue("--retries") ?? 0);
 const only = argValue("--engines")?.split(",");
 
 const SETTINGS = quick
@@ -98,7 +100,7 @@ async function main() {
       };
       // OpenBLAS picks its AVX-512 kernels itself unless OPENBLAS_CORETYPE pins an older core.
       const env = e.kind === "python" && openblas ? { LD_LIBRARY_PATH: openblas, OPENBLAS_CORETYPE: null } : {};
-      const r = runChild(e.kind ?? "node", e.script, cfg, { env });
+      const r = runChild(e.kind ?? "node", e.script, cfg, { env, retries });
       if (r.error) log(`  ${e.id} failed: ${r.error}`);
       else log(`  ${summary(r)}`);
       perRound.get(e.id).push(r);
