@@ -32,16 +32,8 @@ const MODELS = {
   reranker: join(WORK, "ce-distilroberta"),
 };
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG of src/models/random-checkpoint.ts (mulberry32).
+const { mulberry32: rng } = await import(join(DIST, "models", "random-checkpoint.js"));
 
 const W = {
   brand: "Acme Peak Zoom Volt Hush Clicky Bean Brew Boil Chef Kera Grove Zen Flex Green Torq Nova Apex Orbit Lumen Terra Vega Atlas Aero Polar Summit Echo Pixel Stellar Quanta".split(" "),

@@ -50,13 +50,4 @@ export function assertEsciError(fn: () => unknown, code: ErrorCode, file: string
 }
 
 /** Seeded PRNG (mulberry32): the fuzz test replays the same mutations on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng } from "../../src/models/random-checkpoint.js";
