@@ -163,7 +163,9 @@ function combine(runs) {
   if (!ok.length) return { error: runs[0]?.error ?? "did not run" };
   const med = (get) => {
     const xs = ok.map(get).filter((x) => x !== undefined).sort((a, b) => a - b);
-    return xs.length ? xs[Math.floor((xs.length - 1) / 2)] : undefined;
+    if (!xs.length) return undefined;
+    const mid = xs.length >> 1;
+    return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
   };
   const last = ok[ok.length - 1];
   return {
@@ -177,6 +179,13 @@ function combine(runs) {
     loadMs: med((r) => r.loadMs),
     othersCpuShare: Math.max(...ok.map((r) => r.othersCpuShare ?? 0)),
     ...(last.gemmMs !== undefined ? { gemmMs: last.gemmMs } : {}),
+    perRound: ok.map((r) => ({
+      fixedPairsPerSec: r.fixed?.pairsPerSec,
+      esciPairsPerSec: r.esci?.pairsPerSec,
+      p50Ms: r.latency?.p50,
+      peakRssMiB: r.peakRssMiB,
+      othersCpuShare: r.othersCpuShare,
+    })),
   };
 }
 
