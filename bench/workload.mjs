@@ -11,17 +11,8 @@
  * - `single`: one pair of the fixed kind, for single-pair latency at 64 tokens.
  */
 
-/** mulberry32, as src/models/random-checkpoint.ts: a small seedable PRNG, uniform in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG of src/models/random-checkpoint.ts (the benchmark runs after `npm run build`).
+import { mulberry32 } from "../dist/src/models/random-checkpoint.js";
 
 // Whole words of the tokenizer's vocabulary (one token each with a leading space)…
 const COMMON = `for with and Water Pro inch Battery Black Case Count Charging Coffee Free Laptop Pack Size Steel

@@ -23,18 +23,7 @@ import torch
 
 sys.dont_write_bytecode = True  # no __pycache__ in bench/ or scripts/fixtures/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from torch_model import ReferenceCrossEncoder, ReferenceTokenizer  # noqa: E402
-
-
-def gemm_ms() -> float:
-    """[64, 768] × [768, 3072] in float32: ≈1 ms with OpenBLAS on 2 cores, ≈100 ms with reference BLAS."""
-    a, w = torch.randn(64, 768), torch.randn(768, 3072)
-    for _ in range(3):
-        a @ w
-    t = time.perf_counter()
-    for _ in range(10):
-        a @ w
-    return (time.perf_counter() - t) / 10 * 1e3
+from torch_model import ReferenceCrossEncoder, ReferenceTokenizer, gemm_ms  # noqa: E402
 
 
 def percentile(xs: list[float], p: float) -> float:

@@ -11,7 +11,6 @@ time printed shows which BLAS torch really got (~1 ms with OpenBLAS, ~100 ms wit
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import resource
@@ -23,29 +22,9 @@ import torch
 sys.dont_write_bytecode = True
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 import make_fixtures as ref  # noqa: E402
-
-
-@contextlib.contextmanager
-def float32_mask():
-    """The reference builds the attention mask with `.double()` (it runs in float64); in float32
-    training that would promote every score to float64, so here `.double()` means `.float()`."""
-    original = torch.Tensor.double
-    torch.Tensor.double = torch.Tensor.float  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        torch.Tensor.double = original  # type: ignore[method-assign]
-
-
-def gemm_ms() -> float:
-    a, w = torch.randn(64, 768), torch.randn(768, 3072)
-    for _ in range(3):
-        a @ w
-    t = time.perf_counter()
-    for _ in range(10):
-        a @ w
-    return (time.perf_counter() - t) / 10 * 1e3
+from torch_model import float32_attention_mask as float32_mask, gemm_ms  # noqa: E402  (shared with bench/)
 
 
 def main() -> None:
