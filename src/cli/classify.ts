@@ -5,8 +5,6 @@
  * output and the row format live in esci/classify.ts so `esci predict` and tests share them.
  */
 import { EsciError } from "../errors/index.js";
-import { downloadProgressTo } from "../hub/progress.js";
-import { CrossEncoder } from "../models/cross-encoder.js";
 import { classifyFile } from "../esci/classify.js";
 import type { DatasetVersion } from "../esci/dataset.js";
 import type { OnError } from "../esci/issues.js";

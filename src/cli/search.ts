@@ -4,13 +4,10 @@
  * evaluate's --store mode): opening a store, loading its bi-encoder and the reranker with progress
  * bars, and printing hits. Everything else — retrieval, fusion, reranking — is search/.
  */
-import { existsSync, statSync } from "node:fs";
-import { normalize } from "node:path";
 import { EsciError } from "../errors/index.js";
-import { downloadProgressTo } from "../hub/progress.js";
 import { parseEsciLabel, ESCI_LABEL_NAMES, type EsciLabel } from "../esci/labels.js";
-import { BiEncoder } from "../models/bi-encoder.js";
-import { CrossEncoder } from "../models/cross-encoder.js";
+import type { BiEncoder } from "../models/bi-encoder.js";
+import type { CrossEncoder } from "../models/cross-encoder.js";
 import type { EsciFilter } from "../esci/dataset.js";
 import { evaluateStoreTask1, type StoreTask1Result } from "../search/evaluate.js";
 import { DEFAULT_CANDIDATES, DEFAULT_K, SearchPipeline, type EsciGains, type SearchHit } from "../search/pipeline.js";
@@ -18,7 +15,7 @@ import { openStore, type CatalogStore } from "../search/store.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
-import { DEFAULT_CROSS_ENCODER, loadBiEncoder, loadCrossEncoder, modelRef } from "./model-flags.js";
+import { DEFAULT_CROSS_ENCODER, loadBiEncoder, loadCrossEncoder } from "./model-flags.js";
 
 /** Flags of the commands that load models for a store. */
 export const STORE_MODEL_FLAGS: Options = {

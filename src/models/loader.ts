@@ -110,7 +110,7 @@ export function prepareOnnxModel(dir: string, task: ModelTask, opts: Pick<LoadOp
 export async function loadModel(id: string, task: ModelTask, opts: LoadOptions = {}): Promise<LoadedModel> {
   const resolved = await resolveModel(id, { ...opts.hub, revision: opts.revision });
   const prepared = prepareOnnxModel(resolved.dir, task, opts);
-  const { config, family, st } = prepared;
+  const { config, family } = prepared;
   const maxTokens = family.maxTokens(config);
   if (maxTokens < 3) {
     throw new EsciError("CORRUPT_FILE", `${join(prepared.dir, "config.json")}: max_position_embeddings ${config.maxPositionEmbeddings} leaves no room for a pair`);

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, writeFileSync, renameSync } from "node:fs";
 import { homedir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { MODEL_FILE } from "./export.js";
 
 /** Bump when the graph builders change what they emit, so old cache entries are not reused. */
@@ -28,7 +28,7 @@ export function cacheRoot(): string {
 export function fileDigest(path: string): string {
   const real = realpathSync(path);
   const name = basename(real);
-  if (/^[0-9a-f]{64}$/.test(name) && real.includes(`${"blobs"}`)) return name;
+  if (/^[0-9a-f]{64}$/.test(name) && basename(dirname(real)) === "blobs") return name;
   const st = statSync(real);
   const memoKey = createHash("sha256").update(`${real}\0${st.size}\0${st.mtimeMs}\0${st.ino}`).digest("hex");
   const memoDir = join(cacheRoot(), "digests");
