@@ -12,7 +12,8 @@
  *
  *   node bench/fusions.mjs [--reps N] [--quick]
  *
- * Writes bench/results/fusions.{json,md}. ALL_FUSIONS in encoder.ts is chosen from this table.
+ * Writes bench/results/fusions.{json,md}. ALL_FUSIONS and INT8_FUSIONS in encoder.ts are chosen from
+ * this table.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,18 +29,20 @@ const quick = args.includes("--quick");
 const reps = args.includes("--reps") ? Number(args[args.indexOf("--reps") + 1]) : quick ? 3 : 15;
 
 const F = (attention, skipLayerNorm, gelu, firstTokenLastLayer = false) => ({ attention, skipLayerNorm, gelu, firstTokenLastLayer });
+// The fp32 default adds the feature-major FFN (ALL_FUSIONS); int8 cannot have it (INT8_FUSIONS).
 const DEFAULT = F("MultiHeadAttention", false, true, true);
 const VARIANTS = [
   { name: "plain ops", fusion: F(false, false, false) },
-  { name: "default: MultiHeadAttention + BiasGelu + last layer first token only", fusion: DEFAULT },
-  { name: "… with SkipLayerNormalization", fusion: { ...DEFAULT, skipLayerNorm: true } },
-  { name: "… with com.microsoft Attention instead", fusion: { ...DEFAULT, attention: "Attention" } },
-  { name: "… without MultiHeadAttention (plain attention ops)", fusion: { ...DEFAULT, attention: false } },
-  { name: "… without BiasGelu", fusion: { ...DEFAULT, gelu: false } },
-  { name: "… without last layer first token only", fusion: { ...DEFAULT, firstTokenLastLayer: false } },
+  { name: "default: MultiHeadAttention + BiasGelu + last layer first token only (+ feature-major FFN in fp32)", fusion: DEFAULT, featureMajorFfn: true },
+  { name: "… with SkipLayerNormalization", fusion: { ...DEFAULT, skipLayerNorm: true }, featureMajorFfn: true },
+  { name: "… with com.microsoft Attention instead", fusion: { ...DEFAULT, attention: "Attention" }, featureMajorFfn: true },
+  { name: "… without MultiHeadAttention (plain attention ops)", fusion: { ...DEFAULT, attention: false }, featureMajorFfn: true },
+  { name: "… without BiasGelu", fusion: { ...DEFAULT, gelu: false }, featureMajorFfn: true },
+  { name: "… without last layer first token only", fusion: { ...DEFAULT, firstTokenLastLayer: false }, featureMajorFfn: true },
+  { name: "… without the feature-major FFN", fusion: DEFAULT, fp32Only: true },
 ].flatMap((v) => [
-  { ...v, precision: "fp32" },
-  { ...v, precision: "int8", quantize: "int8" },
+  { ...v, fusion: { ...v.fusion, featureMajorFfn: v.featureMajorFfn === true }, precision: "fp32" },
+  ...(v.fp32Only ? [] : [{ ...v, precision: "int8", quantize: "int8" }]),
 ]);
 
 function feeds(B, T) {

@@ -17,7 +17,7 @@ import { loadTokenizer, type PairTokenizer } from "../tokenizer/index.js";
 import { join } from "node:path";
 import { buildModelGraph, type ModelTask } from "./build.js";
 import { readConfig, type EncoderConfig } from "./config.js";
-import { ALL_FUSIONS, type FusionOptions } from "./encoder.js";
+import { ALL_FUSIONS, INT8_FUSIONS, type FusionOptions } from "./encoder.js";
 import type { ModelFamily } from "./family.js";
 import { readSentenceTransformerConfig, type SentenceTransformerConfig } from "./pooling.js";
 import { familyFor } from "./registry.js";
@@ -27,7 +27,7 @@ export interface LoadOptions {
   revision?: string;
   /** ONNX Runtime intra-op threads (default: all cores). */
   threads?: number;
-  /** Which ONNX Runtime fused operators to emit (default: all that keep results exact). */
+  /** Which ONNX Runtime fused operators to emit (default: ALL_FUSIONS, or INT8_FUSIONS with quantize). */
   fusion?: FusionOptions;
   /** "int8": dynamic int8 quantization of the encoder's MatMul weights (cached like the fp32 graph). */
   quantize?: "int8";
@@ -85,7 +85,10 @@ export function prepareOnnxModel(dir: string, task: ModelTask, opts: Pick<LoadOp
   if (opts.quantize !== undefined && opts.quantize !== "int8") {
     throw new EsciError("INVALID_ARGUMENT", `quantize must be "int8", got "${String(opts.quantize)}"`);
   }
-  const fusion = opts.fusion ?? ALL_FUSIONS;
+  const fusion = opts.fusion ?? (opts.quantize === "int8" ? INT8_FUSIONS : ALL_FUSIONS);
+  if (opts.quantize === "int8" && fusion.featureMajorFfn) {
+    throw new EsciError("INVALID_ARGUMENT", "fusion.featureMajorFfn is float32 only: int8 quantizes MatMuls whose left operand is the activations");
+  }
   const source = checkpointSource(dir);
   try {
     const onnxDir = builtModelDir({

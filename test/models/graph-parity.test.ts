@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it, before } from "node:test";
 import { prepareOnnxModel } from "../../src/models/loader.js";
-import { ALL_FUSIONS, NO_FUSION, type FusionOptions } from "../../src/models/encoder.js";
+import { ALL_FUSIONS, INT8_FUSIONS, NO_FUSION, type FusionOptions } from "../../src/models/encoder.js";
 import { OnnxSession } from "../../src/onnx/session.js";
 import { fixtureModel, fixtureReference, isolateEsciCache } from "../helpers/paths.js";
 
@@ -15,7 +15,9 @@ interface EmbedCase { text: string; input_ids: number[]; embedding: number[] }
 
 const VARIANTS: Array<[string, FusionOptions]> = [
   ["plain ops", NO_FUSION],
-  ["default fusions (MultiHeadAttention)", ALL_FUSIONS],
+  ["default fusions (MultiHeadAttention, feature-major FFN)", ALL_FUSIONS],
+  ["int8's fusions, in float32 (row-major FFN)", INT8_FUSIONS],
+  ["feature-major FFN with the plain activation ops", { ...ALL_FUSIONS, gelu: false }],
   ["com.microsoft Attention", { attention: "Attention", skipLayerNorm: true, gelu: true }],
 ];
 
