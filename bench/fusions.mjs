@@ -23,27 +23,35 @@ process.env.ESCI_CACHE = ESCI_CACHE;
 const { prepareOnnxModel } = await import("../dist/src/models/loader.js");
 const ort = await import("onnxruntime-node");
 const { SESSION_CONFIG } = await import("../dist/src/onnx/session.js");
+const { ALL_FUSIONS, INT8_FUSIONS } = await import("../dist/src/models/encoder.js");
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const reps = args.includes("--reps") ? Number(args[args.indexOf("--reps") + 1]) : quick ? 3 : 15;
 
-const F = (attention, skipLayerNorm, gelu, firstTokenLastLayer = false) => ({ attention, skipLayerNorm, gelu, firstTokenLastLayer });
-// The fp32 default adds the feature-major FFN (ALL_FUSIONS); int8 cannot have it (INT8_FUSIONS).
-const DEFAULT = F("MultiHeadAttention", false, true, true);
+// Leave-one-out from each precision's default (encoder.ts ALL_FUSIONS for fp32, INT8_FUSIONS for int8).
+const PLAIN = { attention: false, skipLayerNorm: false, gelu: false };
+const otherAttention = { Attention: "MultiHeadAttention", MultiHeadAttention: "Attention" };
 const VARIANTS = [
-  { name: "plain ops", fusion: F(false, false, false) },
-  { name: "default: MultiHeadAttention + BiasGelu + last layer first token only (+ feature-major FFN in fp32)", fusion: DEFAULT, featureMajorFfn: true },
-  { name: "… with SkipLayerNormalization", fusion: { ...DEFAULT, skipLayerNorm: true }, featureMajorFfn: true },
-  { name: "… with com.microsoft Attention instead", fusion: { ...DEFAULT, attention: "Attention" }, featureMajorFfn: true },
-  { name: "… without MultiHeadAttention (plain attention ops)", fusion: { ...DEFAULT, attention: false }, featureMajorFfn: true },
-  { name: "… without BiasGelu", fusion: { ...DEFAULT, gelu: false }, featureMajorFfn: true },
-  { name: "… without last layer first token only", fusion: { ...DEFAULT, firstTokenLastLayer: false }, featureMajorFfn: true },
-  { name: "… without the feature-major FFN", fusion: DEFAULT, fp32Only: true },
-].flatMap((v) => [
-  { ...v, fusion: { ...v.fusion, featureMajorFfn: v.featureMajorFfn === true }, precision: "fp32" },
-  ...(v.fp32Only ? [] : [{ ...v, precision: "int8", quantize: "int8" }]),
-]);
+  ["fp32", ALL_FUSIONS, undefined],
+  ["int8", INT8_FUSIONS, "int8"],
+].flatMap(([precision, base, quantize]) =>
+  [
+    ["plain ops", PLAIN],
+    [`default: ${describe(base)}`, base],
+    ["… with SkipLayerNormalization", { ...base, skipLayerNorm: true }],
+    [`… with ${otherAttention[base.attention]} instead`, { ...base, attention: otherAttention[base.attention] }],
+    ["… without fused attention (plain attention ops)", { ...base, attention: false }],
+    ["… without the fused GELU", { ...base, gelu: false }],
+    ["… without last layer first token only", { ...base, firstTokenLastLayer: false }],
+    ...(base.featureMajorFfn ? [["… without the feature-major FFN", { ...base, featureMajorFfn: false }]] : []),
+  ].map(([name, fusion]) => ({ name, fusion, precision, quantize })),
+);
+
+function describe(f) {
+  const parts = [f.attention, f.skipLayerNorm && "SkipLayerNormalization", f.gelu && "fused GELU", f.firstTokenLastLayer && "last layer first token only", f.featureMajorFfn && "feature-major FFN"];
+  return parts.filter(Boolean).join(" + ");
+}
 
 function feeds(B, T) {
   // <s> random ids </s>, all real tokens (no padding), as the fixed 32 × 64 workload.
@@ -82,7 +90,7 @@ for (let r = 0; r < reps; r++) {
 
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const rows = VARIANTS.map((v) => ({ variant: `${v.name} · ${v.precision}`, fusion: v.fusion, precision: v.precision, pairsPerSec: 32000 / med(v.batchMs), p50Ms: med(v.singleMs) }));
-const base = { fp32: rows[0], int8: rows[1] };
+const base = { fp32: rows.find((r) => r.precision === "fp32"), int8: rows.find((r) => r.precision === "int8") };
 const lines = [
   `# esci fused-graph variants — ${new Date().toISOString().slice(0, 10)}`,
   "",

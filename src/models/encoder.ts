@@ -42,18 +42,22 @@ export interface FusionOptions {
 
 export const NO_FUSION: FusionOptions = { attention: false, skipLayerNorm: false, gelu: false };
 /**
- * The default, from bench/fusions.mjs (DistilRoBERTa size, 2-vCPU AVX-512; table in
- * bench/results/fusions.md): computing only the first token in the last block is a clear win
- * (1.14× fp32, 1.17× int8). MultiHeadAttention keeps the QKV weights a MatMul that int8 can
- * replace — com.microsoft Attention keeps them float and ran 0.8× in int8. Leaving BiasGelu out
- * cost up to 25% in fp32. SkipLayerNormalization is off: ONNX Runtime's CPU kernel for it ran
+ * The float32 default, from bench/fusions.mjs (DistilRoBERTa size, 2-vCPU AVX-512; table in
+ * bench/results/fusions.md). Computing only the first token in the last block is the clearest win
+ * (1.14× fp32, 1.17× int8). com.microsoft Attention ran 1.04–1.05× MultiHeadAttention in fp32. The
+ * feature-major FFN took single-pair latency from 16.5 to 15.5 ms (graph only, pools not
+ * spinning) and 32 × 64 up 1.02–1.04×. Leaving the fused GELU out cost up to 25% before the
+ * FFN was feature-major. SkipLayerNormalization is off: ONNX Runtime's CPU kernel for it ran
  * about 3× slower than Add + LayerNormalization (1.2× fp32, 1.3× int8 end to end without it; the
- * session also stops the optimizer from fusing them back, see onnx/session.ts). The feature-major
- * FFN took single-pair fp32 latency from about 15.9 to 14.7 ms and 32 × 64 throughput up 1.04×.
+ * session also stops the optimizer from fusing them back, see onnx/session.ts).
  */
-export const ALL_FUSIONS: FusionOptions = { attention: "MultiHeadAttention", skipLayerNorm: false, gelu: true, firstTokenLastLayer: true, featureMajorFfn: true };
-/** The int8 default: ALL_FUSIONS with the FFN's GEMMs left as MatMuls, which the quantizer replaces. */
-export const INT8_FUSIONS: FusionOptions = { ...ALL_FUSIONS, featureMajorFfn: false };
+export const ALL_FUSIONS: FusionOptions = { attention: "Attention", skipLayerNorm: false, gelu: true, firstTokenLastLayer: true, featureMajorFfn: true };
+/**
+ * The int8 default. MultiHeadAttention keeps the QKV weights a MatMul that the quantizer can
+ * replace (com.microsoft Attention keeps them float: 0.85× in int8), and the FFN's GEMMs stay
+ * row-major MatMuls for the same reason.
+ */
+export const INT8_FUSIONS: FusionOptions = { ...ALL_FUSIONS, attention: "MultiHeadAttention", featureMajorFfn: false };
 
 /** HF's extended attention mask uses the dtype's minimum for masked keys. */
 const FLOAT32_MIN = -3.4028234663852886e38;

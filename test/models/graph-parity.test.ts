@@ -15,8 +15,9 @@ interface EmbedCase { text: string; input_ids: number[]; embedding: number[] }
 
 const VARIANTS: Array<[string, FusionOptions]> = [
   ["plain ops", NO_FUSION],
-  ["default fusions (MultiHeadAttention, feature-major FFN)", ALL_FUSIONS],
-  ["int8's fusions, in float32 (row-major FFN)", INT8_FUSIONS],
+  ["default fusions (Attention, feature-major FFN)", ALL_FUSIONS],
+  ["int8's fusions, in float32 (MultiHeadAttention, row-major FFN)", INT8_FUSIONS],
+  ["MultiHeadAttention with the feature-major FFN", { ...INT8_FUSIONS, featureMajorFfn: true }],
   ["feature-major FFN with the plain activation ops", { ...ALL_FUSIONS, gelu: false }],
   ["com.microsoft Attention", { attention: "Attention", skipLayerNorm: true, gelu: true }],
 ];
