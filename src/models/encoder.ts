@@ -16,8 +16,9 @@ import type { Weights } from "./weights.js";
 export interface FusionOptions {
   /**
    * false: plain ops. "Attention": com.microsoft Attention (QKV projection, masked softmax and
-   * context in one op, float weights inside). "MultiHeadAttention": one QKV MatMul (which the int8
-   * quantizer can replace) followed by com.microsoft MultiHeadAttention.
+   * context in one op, float weights inside; a last block that needs only the first rows' queries
+   * uses MultiHeadAttention). "MultiHeadAttention": one QKV MatMul (which the int8 quantizer can
+   * replace) followed by com.microsoft MultiHeadAttention.
    */
   attention: false | "Attention" | "MultiHeadAttention";
   /** com.microsoft SkipLayerNormalization for residual + bias + LayerNorm. */
@@ -169,11 +170,10 @@ function selfAttentionFused(
   // Masked keys get mask_filter_value before the softmax; -10000 underflows exp() to 0 in fp32
   // exactly as HF's float32 minimum does.
   const attrs = { num_heads: cfg.numHeads, mask_filter_value: { float: -10000 } };
-  if (kind === "Attention") {
-    // mask_index as a 2-D (B, T) 1/0 mask. Attention projects its own queries from x: with a
-    // first-row `queries`, only its output is cut to that row.
-    const ctx = g.node("Attention", [x, packed(names, `${s}.qkv.weight:T`), bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "attn" })[0];
-    return queries === x ? ctx : firstRow(g, ctx);
+  if (kind === "Attention" && queries === x) {
+    // mask_index as a 2-D (B, T) 1/0 mask. Attention projects its own queries from x, so a block
+    // that needs only the first rows' queries takes the MultiHeadAttention path below instead.
+    return g.node("Attention", [x, packed(names, `${s}.qkv.weight:T`), bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "attn" })[0];
   }
   if (queries === x) {
     const [q, k, v] = g.node("Split", [g.matmul(x, packed(names, `${s}.qkv.weight:T`))], { count: 3, attrs: { axis: -1 }, prefix: "qkv" }); // 3 × (B,T,H)
