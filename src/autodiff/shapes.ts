@@ -70,7 +70,10 @@ export class ShapeTable {
   private unknown = 0;
 
   constructor(g: GraphBuilder) {
-    for (const i of g.inputs) this.types.set(i.name, { elemType: i.elemType, dims: [...i.dims] });
+    for (const i of g.inputs) {
+      if (!i.dims) throw new Error(`graph input ${i.name} has no shape`);
+      this.types.set(i.name, { elemType: i.elemType, dims: [...i.dims] });
+    }
     for (const t of g.lazy) this.types.set(t.name, { elemType: t.dataType, dims: [...t.dims] });
     for (const t of g.inline) {
       this.types.set(t.name, { elemType: t.dataType, dims: [...t.dims] });

@@ -32,13 +32,14 @@ export interface FusionOptions {
    */
   firstTokenLastLayer?: boolean;
   /**
-   * The FFN as two Gemms with the stored [out, in] weights as left operands, so its hidden layer
-   * and output are feature-major ([features, rows], one transpose back before the residual).
-   * MLAS streams a GEMM's left operand as it is and packs the right one per call, and the second
-   * FFN GEMM (K = 3072, N = 768) ran 1.2× faster this way at 64 rows. float32 only: int8's
-   * DynamicQuantizeMatMul quantizes its left operand, which must be the activations.
+   * The FFN as two Gemms over the stored [out, in] weights, feature-major for calls of at most
+   * this many token rows (B·T) and row-major above; an If node in each block picks per call, so
+   * both forms read the same weights. Feature-major puts the weight on the GEMM's left, which MLAS
+   * streams as it is, and packs only the few token rows per call: 1.2× for the second FFN GEMM at
+   * 64 rows, but slower from a few hundred rows on (bench/results/fusions.md). Absent: MatMul FFN.
+   * float32 only: int8's DynamicQuantizeMatMul quantizes its left operand, the activations.
    */
-  featureMajorFfn?: boolean;
+  featureMajorFfn?: number;
 }
 
 export const NO_FUSION: FusionOptions = { attention: false, skipLayerNorm: false, gelu: false };
@@ -52,13 +53,13 @@ export const NO_FUSION: FusionOptions = { attention: false, skipLayerNorm: false
  * about 3× slower than Add + LayerNormalization (1.2× fp32, 1.3× int8 end to end without it; the
  * session also stops the optimizer from fusing them back, see onnx/session.ts).
  */
-export const ALL_FUSIONS: FusionOptions = { attention: "Attention", skipLayerNorm: false, gelu: true, firstTokenLastLayer: true, featureMajorFfn: true };
+export const ALL_FUSIONS: FusionOptions = { attention: "Attention", skipLayerNorm: false, gelu: true, firstTokenLastLayer: true, featureMajorFfn: 128 };
 /**
  * The int8 default. MultiHeadAttention keeps the QKV weights a MatMul that the quantizer can
  * replace (com.microsoft Attention keeps them float: 0.85× in int8), and the FFN's GEMMs stay
  * row-major MatMuls for the same reason.
  */
-export const INT8_FUSIONS: FusionOptions = { ...ALL_FUSIONS, attention: "MultiHeadAttention", featureMajorFfn: false };
+export const INT8_FUSIONS: FusionOptions = { attention: "MultiHeadAttention", skipLayerNorm: false, gelu: true, firstTokenLastLayer: true };
 
 /** HF's extended attention mask uses the dtype's minimum for masked keys. */
 const FLOAT32_MIN = -3.4028234663852886e38;
@@ -228,21 +229,26 @@ function intermediate(g: GraphBuilder, w: Weights, x: string, p: string, cfg: En
 }
 
 /**
- * LayerNorm(x + W₂·act(W₁·x + b₁) + b₂) with feature-major GEMMs: Gemm(W [out, in], ·, b [out, 1])
- * reads the rows of x transposed (transB) and writes [I, rows]; the second Gemm reads that as it is.
+ * LayerNorm(x + W₂·act(W₁·x + b₁) + b₂) as Gemms over the stored [out, in] weights. Up to
+ * `featureMajorRows` rows: Gemm(W, ·, b [out, 1]) with the weight on the left, the hidden layer
+ * feature-major [I, rows] and one transpose back; above: Gemm(rows, W, b, transB), row-major.
  */
-function featureMajorFfn(g: GraphBuilder, w: Weights, x: string, p: string, cfg: EncoderConfig, fusedGelu: boolean): string {
+function gemmFfn(g: GraphBuilder, w: Weights, x: string, p: string, cfg: EncoderConfig, fusedGelu: boolean, featureMajorRows: number): string {
   const { hiddenSize: H, intermediateSize: I } = cfg;
-  const dense = (name: string, input: string, inDim: number, outDim: number, transB: number) => {
-    const weight = w.tensor(g, `${name}.weight`, [outDim, inDim]);
-    return g.op("Gemm", [weight, input, g.reshape(w.tensor(g, `${name}.bias`, [outDim]), [outDim, 1])], { transB });
-  };
-  const rows = g.reshape(x, [-1, H]); // (B·T, H)
-  const inter = dense(`${p}.intermediate.dense`, rows, H, I, 1); // (I, B·T)
+  const [w1, b1] = [w.tensor(g, `${p}.intermediate.dense.weight`, [I, H]), w.tensor(g, `${p}.intermediate.dense.bias`, [I])];
+  const [w2, b2] = [w.tensor(g, `${p}.output.dense.weight`, [H, I]), w.tensor(g, `${p}.output.dense.bias`, [H])];
+  const [b1Column, b2Column] = [g.reshape(b1, [I, 1]), g.reshape(b2, [H, 1])];
   const gelu = { gelu: "Gelu", gelu_tanh: "FastGelu" }[cfg.hiddenAct as string];
-  const act = fusedGelu && gelu ? g.op(gelu, [inter], undefined, MS_DOMAIN) : activation(g, inter, cfg.hiddenAct);
-  const out = g.op("Reshape", [g.transpose(dense(`${p}.output.dense`, act, I, H, 0), [1, 0]), g.op("Shape", [x])]); // (B,T,H)
-  return layerNorm(g, w, g.add(out, x), `${p}.output.LayerNorm`, cfg);
+  const act = (y: string) => (fusedGelu && gelu ? g.op(gelu, [y], undefined, MS_DOMAIN) : activation(g, y, cfg.hiddenAct));
+  const rows = g.reshape(x, [-1, H]); // (B·T, H)
+  const featureMajor = () => {
+    const hidden = act(g.op("Gemm", [w1, rows, b1Column], { transB: 1 })); // (I, B·T)
+    return [g.transpose(g.op("Gemm", [w2, hidden, b2Column]), [1, 0])];
+  };
+  const rowMajor = () => [g.op("Gemm", [act(g.op("Gemm", [rows, w1, b1], { transB: 1 })), w2, b2], { transB: 1 })];
+  const few = g.op("LessOrEqual", [g.gatherIndex(g.op("Shape", [rows]), 0, 0), g.constI64([featureMajorRows], [])]);
+  const [y] = g.ifElse(few, featureMajor, rowMajor); // (B·T, H)
+  return layerNorm(g, w, g.add(g.op("Reshape", [y, g.op("Shape", [x])]), x), `${p}.output.LayerNorm`, cfg);
 }
 
 /** Sum of embeddings → LayerNorm. `positions` and `tokenTypes` are already-gathered rows. */
@@ -276,7 +282,7 @@ export function encoderLayers(
   if (dropout && (fusion.attention || fusion.skipLayerNorm)) throw new Error("dropout needs the plain attention and LayerNorm ops (NO_FUSION)");
   const bias = fusion.attention ? undefined : attentionBias(g, attentionMask);
   const mask32 = fusion.attention ? g.op("Cast", [attentionMask], { to: DataType.INT32 }) : undefined;
-  if (dropout && fusion.featureMajorFfn) throw new Error("dropout needs the plain FFN ops (NO_FUSION)");
+  if (dropout && fusion.featureMajorFfn !== undefined) throw new Error("dropout needs the plain FFN ops (NO_FUSION)");
   let h = x;
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `${w.prefix}encoder.layer.${i}`;
@@ -286,8 +292,8 @@ export function encoderLayers(
       ? selfAttentionFused(g, w, h, rows, mask32!, p, cfg, fusion.attention)
       : selfAttentionPlain(g, w, h, rows, bias!, p, cfg, dropout);
     const attnOut = outputBlock(g, w, ctx, rows, `${p}.attention.output.dense`, `${p}.attention.output.LayerNorm`, cfg.hiddenSize, cfg, fusion.skipLayerNorm, dropout);
-    if (fusion.featureMajorFfn) {
-      h = featureMajorFfn(g, w, attnOut, p, cfg, fusion.gelu);
+    if (fusion.featureMajorFfn !== undefined) {
+      h = gemmFfn(g, w, attnOut, p, cfg, fusion.gelu, fusion.featureMajorFfn);
     } else {
       const inter = intermediate(g, w, attnOut, p, cfg, fusion.gelu);
       h = outputBlock(g, w, inter, attnOut, `${p}.output.dense`, `${p}.output.LayerNorm`, cfg.intermediateSize, cfg, fusion.skipLayerNorm, dropout);

@@ -50,7 +50,8 @@ export interface LoadedModel extends PreparedModel {
   session: ModelSession;
 }
 
-function checkpointSource(dir: string): TensorSource & { files: string[]; close(): void } {
+/** The checkpoint in `dir` as a TensorSource (also used by bench/int8-schemes.mjs). */
+export function checkpointSource(dir: string): TensorSource & { files: string[]; close(): void } {
   const ckpt = openCheckpoint(dir);
   return {
     description: ckpt.indexFile ?? ckpt.files[0],
@@ -86,7 +87,7 @@ export function prepareOnnxModel(dir: string, task: ModelTask, opts: Pick<LoadOp
     throw new EsciError("INVALID_ARGUMENT", `quantize must be "int8", got "${String(opts.quantize)}"`);
   }
   const fusion = opts.fusion ?? (opts.quantize === "int8" ? INT8_FUSIONS : ALL_FUSIONS);
-  if (opts.quantize === "int8" && fusion.featureMajorFfn) {
+  if (opts.quantize === "int8" && fusion.featureMajorFfn !== undefined) {
     throw new EsciError("INVALID_ARGUMENT", "fusion.featureMajorFfn is float32 only: int8 quantizes MatMuls whose left operand is the activations");
   }
   const source = checkpointSource(dir);

@@ -61,6 +61,23 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /**
+   * An If node: `cond` (bool scalar) picks the branch `then` or `otherwise` builds; each returns
+   * its output values, same count and element type. The branches' nodes go into their subgraphs;
+   * constants and weights they create stay in this graph, which subgraphs read from the outer scope.
+   */
+  ifElse(cond: string, then: () => string[], otherwise: () => string[], elemType = DataType.FLOAT): string[] {
+    const branch = (name: string, build: () => string[]): GraphProto => {
+      const start = this.nodes.length;
+      const outputs = build();
+      return { name: this.fresh(name), nodes: this.nodes.splice(start), initializers: [], inputs: [], outputs: outputs.map((o) => ({ name: o, elemType })) };
+    };
+    const thenBranch = branch("then", then);
+    const elseBranch = branch("else", otherwise);
+    if (thenBranch.outputs.length !== elseBranch.outputs.length) throw new Error("If branches must have as many outputs");
+    return this.node("If", [cond], { count: thenBranch.outputs.length, attrs: { then_branch: { graph: thenBranch }, else_branch: { graph: elseBranch } } });
+  }
+
   op(opType: string, inputs: string[], attrs?: Record<string, AttributeValue>, domain?: string): string {
     return this.node(opType, inputs, { attrs, domain })[0];
   }

@@ -19,7 +19,7 @@ export const enum DataType {
   DOUBLE = 11,
 }
 
-export type AttributeValue = number | string | number[] | TensorProto | { float: number } | { floats: number[] };
+export type AttributeValue = number | string | number[] | TensorProto | { float: number } | { floats: number[] } | { graph: GraphProto };
 
 export interface TensorProto {
   name: string;
@@ -43,8 +43,8 @@ export interface NodeProto {
 export interface ValueInfo {
   name: string;
   elemType: DataType;
-  /** Numbers are fixed sizes; strings are symbolic dims such as "batch". */
-  dims: Array<number | string>;
+  /** Numbers are fixed sizes; strings are symbolic dims such as "batch"; absent: shape unknown. */
+  dims?: Array<number | string>;
 }
 
 export interface GraphProto {
@@ -148,7 +148,7 @@ function writeTensor(w: Writer, t: TensorProto): void {
 }
 
 // AttributeProto.AttributeType
-const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_TENSOR = 4, ATTR_FLOATS = 6, ATTR_INTS = 7;
+const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_TENSOR = 4, ATTR_GRAPH = 5, ATTR_FLOATS = 6, ATTR_INTS = 7;
 
 function writeAttribute(w: Writer, name: string, v: AttributeValue): void {
   w.string(1, name);
@@ -168,6 +168,9 @@ function writeAttribute(w: Writer, name: string, v: AttributeValue): void {
   } else if ("floats" in v) {
     for (const x of v.floats) w.float(7, x);
     w.int(20, ATTR_FLOATS);
+  } else if ("graph" in v) {
+    w.message(6, (g) => writeGraph(g, v.graph));
+    w.int(20, ATTR_GRAPH);
   } else {
     w.message(5, (t) => writeTensor(t, v));
     w.int(20, ATTR_TENSOR);
@@ -179,12 +182,30 @@ function writeValueInfo(w: Writer, v: ValueInfo): void {
   w.message(2, (type) =>
     type.message(1, (tensor) => {
       tensor.int(1, v.elemType);
-      tensor.message(2, (shape) => {
-        for (const d of v.dims)
-          shape.message(1, (dim) => (typeof d === "number" ? dim.int(1, d) : dim.string(2, d)));
-      });
+      const dims = v.dims;
+      if (dims)
+        tensor.message(2, (shape) => {
+          for (const d of dims) shape.message(1, (dim) => (typeof d === "number" ? dim.int(1, d) : dim.string(2, d)));
+        });
     }),
   );
+}
+
+/** A GraphProto's fields: the model's main graph, or a subgraph attribute (If branches). */
+function writeGraph(g: Writer, graph: GraphProto): void {
+  for (const n of graph.nodes)
+    g.message(1, (nw) => {
+      for (const i of n.inputs) nw.string(1, i);
+      for (const o of n.outputs) nw.string(2, o);
+      if (n.name) nw.string(3, n.name);
+      nw.string(4, n.opType);
+      for (const [k, v] of Object.entries(n.attributes ?? {})) nw.message(5, (a) => writeAttribute(a, k, v));
+      if (n.domain) nw.string(7, n.domain);
+    });
+  g.string(2, graph.name);
+  for (const t of graph.initializers) g.message(5, (tw) => writeTensor(tw, t));
+  for (const i of graph.inputs) g.message(11, (vw) => writeValueInfo(vw, i));
+  for (const o of graph.outputs) g.message(12, (vw) => writeValueInfo(vw, o));
 }
 
 export function encodeModel(m: ModelProto): Uint8Array {
@@ -192,21 +213,7 @@ export function encodeModel(m: ModelProto): Uint8Array {
   w.int(1, m.irVersion);
   w.string(2, m.producerName);
   w.string(3, m.producerVersion);
-  w.message(7, (g) => {
-    for (const n of m.graph.nodes)
-      g.message(1, (nw) => {
-        for (const i of n.inputs) nw.string(1, i);
-        for (const o of n.outputs) nw.string(2, o);
-        if (n.name) nw.string(3, n.name);
-        nw.string(4, n.opType);
-        for (const [k, v] of Object.entries(n.attributes ?? {})) nw.message(5, (a) => writeAttribute(a, k, v));
-        if (n.domain) nw.string(7, n.domain);
-      });
-    g.string(2, m.graph.name);
-    for (const t of m.graph.initializers) g.message(5, (tw) => writeTensor(tw, t));
-    for (const i of m.graph.inputs) g.message(11, (vw) => writeValueInfo(vw, i));
-    for (const o of m.graph.outputs) g.message(12, (vw) => writeValueInfo(vw, o));
-  });
+  w.message(7, (g) => writeGraph(g, m.graph));
   for (const o of m.opsets)
     w.message(8, (ow) => {
       if (o.domain) ow.string(1, o.domain);

@@ -15,10 +15,12 @@ interface EmbedCase { text: string; input_ids: number[]; embedding: number[] }
 
 const VARIANTS: Array<[string, FusionOptions]> = [
   ["plain ops", NO_FUSION],
-  ["default fusions (Attention, feature-major FFN)", ALL_FUSIONS],
+  ["default fusions (Attention, Gemm FFN feature-major up to 128 rows)", ALL_FUSIONS],
   ["int8's fusions, in float32 (MultiHeadAttention, row-major FFN)", INT8_FUSIONS],
-  ["MultiHeadAttention with the feature-major FFN", { ...INT8_FUSIONS, featureMajorFfn: true }],
-  ["feature-major FFN with the plain activation ops", { ...ALL_FUSIONS, gelu: false }],
+  ["Gemm FFN, always feature-major, with MultiHeadAttention", { ...INT8_FUSIONS, featureMajorFfn: 1e6 }],
+  ["Gemm FFN, always row-major", { ...ALL_FUSIONS, featureMajorFfn: 0 }],
+  ["feature-major FFN with the plain activation ops", { ...ALL_FUSIONS, gelu: false, featureMajorFfn: 1e6 }],
+  ["row-major Gemm FFN with the plain activation ops", { ...ALL_FUSIONS, gelu: false, featureMajorFfn: 0 }],
   ["com.microsoft Attention", { attention: "Attention", skipLayerNorm: true, gelu: true }],
 ];
 
