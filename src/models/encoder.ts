@@ -23,7 +23,7 @@ export interface FusionOptions {
   attention: false | "Attention" | "MultiHeadAttention";
   /** com.microsoft SkipLayerNormalization for residual + bias + LayerNorm. */
   skipLayerNorm: boolean;
-  /** com.microsoft BiasGelu (erf) / FastGelu (tanh) for the FFN activation. */
+  /** com.microsoft BiasGelu (erf) / FastGelu (tanh) for the FFN activation (Gelu / FastGelu after a Gemm FFN). */
   gelu: boolean;
   /**
    * When the caller reads only the first token's hidden state (a sequence-classification head):
@@ -46,10 +46,9 @@ export const NO_FUSION: FusionOptions = { attention: false, skipLayerNorm: false
 /**
  * The float32 default, from bench/fusions.mjs (DistilRoBERTa size, 2-vCPU AVX-512; table in
  * bench/results/fusions.md). Computing only the first token in the last block is the clearest win
- * (1.14× fp32, 1.17× int8). com.microsoft Attention ran 1.04–1.05× MultiHeadAttention in fp32. The
- * feature-major FFN took single-pair latency from 16.5 to 15.5 ms (graph only, pools not
- * spinning) and 32 × 64 up 1.02–1.04×. Leaving the fused GELU out cost up to 25% before the
- * FFN was feature-major. SkipLayerNormalization is off: ONNX Runtime's CPU kernel for it ran
+ * (1.14–1.17×). com.microsoft Attention ran 1.05× MultiHeadAttention at 32 × 64. The FFN switch
+ * took the single pair from 15.8 ms (row-major) to 15.0 ms, where feature-major at every size
+ * lost 5% on 8 × 64 batches. SkipLayerNormalization is off: ONNX Runtime's CPU kernel for it ran
  * about 3× slower than Add + LayerNormalization (1.2× fp32, 1.3× int8 end to end without it; the
  * session also stops the optimizer from fusing them back, see onnx/session.ts).
  */
