@@ -27,7 +27,7 @@ const reps = arg("--reps", quick ? 1 : 3);
 const nPairs = arg("--pairs", quick ? 200 : 600);
 
 const GRID = [
-  ...[512, 1024, 2048, 4096, 8192].map((tokenBudget) => ({ maxBatch: 256, tokenBudget })),
+  ...[256, 512, 1024, 2048, 4096, 8192].map((tokenBudget) => ({ maxBatch: 256, tokenBudget })),
   ...[8, 16, 32, 64].map((maxBatch) => ({ maxBatch, tokenBudget: 4096 })),
   { maxBatch: 32, tokenBudget: 1024 },
 ];
