@@ -13,9 +13,10 @@ export interface BatchPlanOptions {
 
 /**
  * Small batches win on CPUs: on the ESCI-like workload (bench/batching.mjs, DistilRoBERTa size,
- * 2-vCPU AVX-512; bench/results/batching.md) a 512-token budget ran 1.2× fp32 and 1.25× int8 the
- * former 4096 (and 1.6× an 8192 budget): a batch's activations then stay in the cores' caches.
- * Larger batches bring nothing back, since ONNX Runtime already uses every core on one batch.
+ * 2-vCPU AVX-512; bench/results/batching.md) a 512-token budget ran 1.17× fp32 and 1.36× int8 the
+ * former 4096 (1.37× and 1.6× an 8192 budget): a batch's activations then stay in the cores'
+ * caches. Larger batches bring nothing back, since ONNX Runtime already uses every core on one
+ * batch; 256 tokens ran 0.97× (fp32) and 1.03× (int8) of 512.
  */
 export const DEFAULT_BATCH: BatchPlanOptions = { maxBatch: 64, tokenBudget: 512 };
 
