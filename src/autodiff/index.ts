@@ -1,11 +1,11 @@
 /**
  * Reverse-mode differentiation of esci's ONNX graphs, run by ONNX Runtime: gradient rules per op
  * (rules/), the backward pass that emits them into a GraphBuilder graph (backward.ts), the
- * training graph of a sequence classifier built from the inference builders (training-graph.ts),
- * and the in-memory runner that executes such graphs (runtime.ts).
+ * and the training graph of a sequence classifier built from the inference builders
+ * (training-graph.ts). ONNX Runtime runs such graphs through onnx/graph-session.ts (re-exported here).
  *
  * Files: shapes.ts (symbolic shapes) → context.ts (what a rule may do) → rules/ → backward.ts →
- * training-graph.ts; runtime.ts.
+ * training-graph.ts.
  */
 export { appendBackward, type BackwardOptions } from "./backward.js";
 export { GradContext, type GradRule } from "./context.js";
@@ -23,4 +23,4 @@ export {
   type TrainingGraph,
   type TrainingGraphOptions,
 } from "./training-graph.js";
-export { GraphSession, serializeGraph, type Feed, type GraphSessionOptions, type Output } from "./runtime.js";
+export { GraphSession, serializeGraph, type Feed, type GraphSessionOptions, type Output } from "../onnx/graph-session.js";

@@ -1,6 +1,7 @@
 /**
- * The ONNX Runtime adapter: the only file that imports onnxruntime-node. Sessions are created
- * once per model and reused; int64 token tensors go in, float32 tensors come out.
+ * The ONNX Runtime adapter for inference models (the built graphs in esci's cache): sessions are
+ * created once per model and reused; int64 token tensors go in, float32 tensors come out. The one
+ * other file that imports onnxruntime-node is graph-session.ts, which runs in-memory training graphs.
  */
 import * as ort from "onnxruntime-node";
 import { cpus } from "node:os";

@@ -7,7 +7,7 @@
  * (esci/metrics), so a number in log.jsonl means what it means in a report.
  */
 import type { ForwardGraph } from "../autodiff/training-graph.js";
-import type { Feed, GraphSession } from "../autodiff/runtime.js";
+import type { Feed, GraphSession } from "../onnx/graph-session.js";
 import { classificationReport } from "../esci/metrics/classification.js";
 import { DEFAULT_BATCH, planBatches } from "../models/batching.js";
 import { makeBatch, type EncodedDataset } from "./data.js";

@@ -9,7 +9,7 @@
  * kernel for (Erf) run in float32 with a looser tolerance.
  */
 import { appendBackward } from "../../src/autodiff/backward.js";
-import { GraphSession, type Feed } from "../../src/autodiff/runtime.js";
+import { GraphSession, type Feed } from "../../src/onnx/graph-session.js";
 import { mulberry32 } from "../../src/models/random-checkpoint.js";
 import { GraphBuilder } from "../../src/onnx/graph.js";
 import { DataType } from "../../src/onnx/proto.js";

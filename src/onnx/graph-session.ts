@@ -2,7 +2,7 @@
  * Runs an in-memory GraphBuilder graph on ONNX Runtime: training graphs, evaluation graphs and
  * the gradient checks' one-op graphs.
  *
- * Why not onnx/session.ts: that adapter serves inference models written to esci's cache (int64
+ * Why not session.ts: that adapter serves inference models written to esci's cache (int64
  * token feeds, one float output). Training graphs have no initializers to write — every weight is
  * a graph input fed from the trainer's Float32Arrays — so they are serialized straight to bytes,
  * and a run takes float, int64 and bool feeds and returns many outputs (the loss and one gradient
@@ -10,9 +10,9 @@
  */
 import * as ort from "onnxruntime-node";
 import { cpus } from "node:os";
-import { IR_VERSION, OPSET } from "../onnx/export.js";
-import type { GraphBuilder } from "../onnx/graph.js";
-import { encodeModel } from "../onnx/proto.js";
+import { IR_VERSION, OPSET } from "./export.js";
+import type { GraphBuilder } from "./graph.js";
+import { encodeModel } from "./proto.js";
 
 export type FeedData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 
