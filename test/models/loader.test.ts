@@ -10,6 +10,7 @@ import { before, describe, it } from "node:test";
 import { EsciError } from "../../src/errors/index.js";
 import { prepareOnnxModel } from "../../src/models/loader.js";
 import { parseConfig } from "../../src/models/config.js";
+import { ALL_FUSIONS } from "../../src/models/encoder.js";
 import { fixtureModel, isolateEsciCache } from "../helpers/paths.js";
 
 let cache: string;
@@ -110,5 +111,16 @@ describe("built-model cache", () => {
     const int8 = prepareOnnxModel(fixtureModel("tiny-roberta-esci"), "classify", { quantize: "int8" });
     assert.notEqual(fp32.onnxPath, int8.onnxPath);
     assert.ok(readdirSync(join(cache, "onnx")).length >= 2);
+  });
+
+  it("builds int8 with int8's own fusions, and refuses the float32-only feature-major FFN there", () => {
+    const int8 = prepareOnnxModel(fixtureModel("tiny-roberta-esci"), "classify", { quantize: "int8" });
+    const graph = readFileSync(int8.onnxPath);
+    assert.ok(graph.includes("DynamicQuantizeMatMul") && !graph.includes("then_branch"), "int8 graph: quantized MatMuls, no If-switched FFN");
+    assert.ok(readFileSync(prepareOnnxModel(fixtureModel("tiny-roberta-esci"), "classify").onnxPath).includes("then_branch"), "fp32 graph: If-switched FFN");
+    assert.throws(
+      () => prepareOnnxModel(fixtureModel("tiny-roberta-esci"), "classify", { quantize: "int8", fusion: ALL_FUSIONS }),
+      (e: unknown) => e instanceof EsciError && e.code === "INVALID_ARGUMENT" && /featureMajorFfn is float32 only/.test(e.message),
+    );
   });
 });
