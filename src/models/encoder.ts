@@ -166,7 +166,7 @@ function selfAttentionFused(
   const s = `${p}.attention.self`;
   const names = ["query", "key", "value"];
   const packed = (which: string[], init: string) => w.concatLinearT(g, which.map((n) => `${s}.${n}.weight`), H, H, init);
-  const bqkv = w.concat(g, names.map((n) => `${s}.${n}.bias`), [H], `${s}.qkv.bias`);
+  const bqkv = w.concatVectors(g, names.map((n) => `${s}.${n}.bias`), H, `${s}.qkv.bias`);
   // Masked keys get mask_filter_value before the softmax; -10000 underflows exp() to 0 in fp32
   // exactly as HF's float32 minimum does.
   const attrs = { num_heads: cfg.numHeads, mask_filter_value: { float: -10000 } };

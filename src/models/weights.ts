@@ -25,7 +25,7 @@ export interface TensorSource {
 export interface InitializerOrigin {
   initializer: string;
   sources: string[];
-  transform: "none" | "transpose" | "concat" | "concat-transpose" | "row";
+  transform: "none" | "transpose" | "concat-transpose" | "row";
   /** For "row": which row of the 2-D source tensor the initializer is. */
   row?: number;
 }
@@ -117,27 +117,22 @@ export class Weights {
     });
   }
 
-  /**
-   * Tensors of one shape stacked along their first axis, as stored: bias vectors [n] → [k·n], or
-   * nn.Linear weights [out, in] → [k·out, in] (the left operand of a feature-major Gemm).
-   */
-  concat(g: GraphBuilder, names: string[], dims: number[], initName: string): string {
+  /** Several bias vectors [n] concatenated into one [k·n]. */
+  concatVectors(g: GraphBuilder, names: string[], n: number, initName: string): string {
     const fulls = names.map((x) => this.resolve(x)!);
-    for (const f of fulls) this.checkShape(f, dims);
-    this.origins.push({ initializer: initName, sources: fulls, transform: "concat" });
-    const size = dims.reduce((a, b) => a * b, 1);
+    for (const f of fulls) this.checkShape(f, [n]);
+    this.origins.push({ initializer: initName, sources: fulls, transform: "concat-transpose" });
     return g.weight({
       name: initName,
       dataType: DataType.FLOAT,
-      dims: [fulls.length * dims[0], ...dims.slice(1)],
+      dims: [fulls.length * n],
       produce: () => {
-        const out = new Float32Array(fulls.length * size);
-        fulls.forEach((f, j) => out.set(this.source.readFloat32(f), j * size));
+        const out = new Float32Array(fulls.length * n);
+        fulls.forEach((f, j) => out.set(this.source.readFloat32(f), j * n));
         return out;
       },
     });
   }
-
 
   /** Row `row` of a 2-D table as a [cols] vector (e.g. RoBERTa's single token-type embedding). */
   tableRow(g: GraphBuilder, name: string, dims: [number, number], row: number): string {
