@@ -30,7 +30,7 @@ const quick = args.includes("--quick");
 const reps = args.includes("--reps") ? Number(args[args.indexOf("--reps") + 1]) : quick ? 3 : 15;
 
 // Leave-one-out from each precision's default (encoder.ts ALL_FUSIONS for fp32, INT8_FUSIONS for int8).
-// The single pair (64 rows) and 32 × 64 (2,048 rows) sit on either side of the Gemm FFN's switch.
+// The single pair (64 rows) and 32 × 64 (2,048 rows) sit on either side of the feature-major switch.
 const PLAIN = { attention: false, skipLayerNorm: false, gelu: false };
 const otherAttention = { Attention: "MultiHeadAttention", MultiHeadAttention: "Attention" };
 const VARIANTS = [
@@ -45,18 +45,18 @@ const VARIANTS = [
     ["… without fused attention (plain attention ops)", { ...base, attention: false }],
     ["… without the fused GELU", { ...base, gelu: false }],
     ["… without last layer first token only", { ...base, firstTokenLastLayer: false }],
-    ...(base.featureMajorFfn === undefined
+    ...(base.featureMajorRows === undefined
       ? []
       : [
-          ["… with the MatMul FFN instead of the Gemm FFN", { ...base, featureMajorFfn: undefined }],
-          ["… with the FFN feature-major at every size", { ...base, featureMajorFfn: 1e6 }],
-          ["… with the FFN row-major at every size", { ...base, featureMajorFfn: 0 }],
+          ["… without the feature-major switch (row-major, MatMul FFN)", { ...base, featureMajorRows: undefined }],
+          ["… feature-major at every size", { ...base, featureMajorRows: 1e6 }],
+          ["… row-major at every size (Gemm FFN)", { ...base, featureMajorRows: 0 }],
         ]),
   ].map(([name, fusion]) => ({ name, fusion, precision, quantize })),
 );
 
 function describe(f) {
-  const parts = [f.attention, f.skipLayerNorm && "SkipLayerNormalization", f.gelu && "fused GELU", f.firstTokenLastLayer && "last layer first token only", f.featureMajorFfn !== undefined && `Gemm FFN, feature-major up to ${f.featureMajorFfn} rows`];
+  const parts = [f.attention, f.skipLayerNorm && "SkipLayerNormalization", f.gelu && "fused GELU", f.firstTokenLastLayer && "last layer first token only", f.featureMajorRows !== undefined && `feature-major up to ${f.featureMajorRows} rows`];
   return parts.filter(Boolean).join(" + ");
 }
 

@@ -32,27 +32,28 @@ export interface FusionOptions {
    */
   firstTokenLastLayer?: boolean;
   /**
-   * The FFN as two Gemms over the stored [out, in] weights, feature-major for calls of at most
-   * this many token rows (B·T) and row-major above; an If node in each block picks per call, so
-   * both forms read the same weights. Feature-major puts the weight on the GEMM's left, which MLAS
-   * streams as it is, and packs only the few token rows per call: 1.2× for the second FFN GEMM at
-   * 64 rows, but slower from a few hundred rows on (bench/results/fusions.md). Absent: MatMul FFN.
+   * Calls of at most this many token rows (B·T) run the whole encoder feature-major (see
+   * `featureMajorBlock`): each projection a Gemm with the stored [out, in] weight as the left
+   * operand, which MLAS streams as it is while packing only the few token rows. Larger calls run
+   * the row-major blocks `attention` describes, with the FFN as row-major Gemms. One If node picks
+   * per call. Feature-major ran 1.18× row-major on one 64-token pair and 1.08× at 128 rows, but
+   * 0.86–0.93× from about 200 rows on (bench/results/fusions.md). Absent: row-major, MatMul FFN.
    * float32 only: int8's DynamicQuantizeMatMul quantizes its left operand, the activations.
    */
-  featureMajorFfn?: number;
+  featureMajorRows?: number;
 }
 
 export const NO_FUSION: FusionOptions = { attention: false, skipLayerNorm: false, gelu: false };
 /**
  * The float32 default, from bench/fusions.mjs (DistilRoBERTa size, 2-vCPU AVX-512; table in
  * bench/results/fusions.md). Computing only the first token in the last block is the clearest win
- * (1.14–1.17×). com.microsoft Attention ran 1.05× MultiHeadAttention at 32 × 64. The FFN switch
- * took the single pair from 15.8 ms (row-major) to 15.0 ms, where feature-major at every size
- * lost 5% on 8 × 64 batches. SkipLayerNormalization is off: ONNX Runtime's CPU kernel for it ran
- * about 3× slower than Add + LayerNormalization (1.2× fp32, 1.3× int8 end to end without it; the
- * session also stops the optimizer from fusing them back, see onnx/session.ts).
+ * (1.14–1.17×). com.microsoft Attention ran 1.05× MultiHeadAttention at 32 × 64. The feature-major
+ * switch serves single pairs and small batches (see `featureMajorRows`). SkipLayerNormalization is
+ * off: ONNX Runtime's CPU kernel for it ran about 3× slower than Add + LayerNormalization (1.2×
+ * fp32, 1.3× int8 end to end without it; the session also stops the optimizer from fusing them
+ * back, see onnx/session.ts).
  */
-export const ALL_FUSIONS: FusionOptions = { attention: "Attention", skipLayerNorm: false, gelu: true, firstTokenLastLayer: true, featureMajorFfn: 128 };
+export const ALL_FUSIONS: FusionOptions = { attention: "Attention", skipLayerNorm: false, gelu: true, firstTokenLastLayer: true, featureMajorRows: 128 };
 /**
  * The int8 default. MultiHeadAttention keeps the QKV weights a MatMul that the quantizer can
  * replace (com.microsoft Attention keeps them float: 0.85× in int8), and the FFN's GEMMs stay
@@ -166,7 +167,7 @@ function selfAttentionFused(
   const s = `${p}.attention.self`;
   const names = ["query", "key", "value"];
   const packed = (which: string[], init: string) => w.concatLinearT(g, which.map((n) => `${s}.${n}.weight`), H, H, init);
-  const bqkv = w.concatVectors(g, names.map((n) => `${s}.${n}.bias`), H, `${s}.qkv.bias`);
+  const bqkv = w.concatRows(g, names.map((n) => `${s}.${n}.bias`), [H], `${s}.qkv.bias`);
   // Masked keys get mask_filter_value before the softmax; -10000 underflows exp() to 0 in fp32
   // exactly as HF's float32 minimum does.
   const attrs = { num_heads: cfg.numHeads, mask_filter_value: { float: -10000 } };
@@ -227,27 +228,19 @@ function intermediate(g: GraphBuilder, w: Weights, x: string, p: string, cfg: En
   return activation(g, linear(g, w, x, name, H, I), cfg.hiddenAct);
 }
 
-/**
- * LayerNorm(x + W₂·act(W₁·x + b₁) + b₂) as Gemms over the stored [out, in] weights. Up to
- * `featureMajorRows` rows: Gemm(W, ·, b [out, 1]) with the weight on the left, the hidden layer
- * feature-major [I, rows] and one transpose back; above: Gemm(rows, W, b, transB), row-major.
- */
-function gemmFfn(g: GraphBuilder, w: Weights, x: string, p: string, cfg: EncoderConfig, fusedGelu: boolean, featureMajorRows: number): string {
+/** LayerNorm(x + W₂·act(W₁·x + b₁) + b₂) as two row-major Gemms over the stored [out, in] weights (transB). */
+function gemmFfn(g: GraphBuilder, w: Weights, x: string, p: string, cfg: EncoderConfig, fusedGelu: boolean): string {
   const { hiddenSize: H, intermediateSize: I } = cfg;
-  const [w1, b1] = [w.tensor(g, `${p}.intermediate.dense.weight`, [I, H]), w.tensor(g, `${p}.intermediate.dense.bias`, [I])];
-  const [w2, b2] = [w.tensor(g, `${p}.output.dense.weight`, [H, I]), w.tensor(g, `${p}.output.dense.bias`, [H])];
-  const [b1Column, b2Column] = [g.reshape(b1, [I, 1]), g.reshape(b2, [H, 1])];
-  const gelu = { gelu: "Gelu", gelu_tanh: "FastGelu" }[cfg.hiddenAct as string];
-  const act = (y: string) => (fusedGelu && gelu ? g.op(gelu, [y], undefined, MS_DOMAIN) : activation(g, y, cfg.hiddenAct));
   const rows = g.reshape(x, [-1, H]); // (B·T, H)
-  const featureMajor = () => {
-    const hidden = act(g.op("Gemm", [w1, rows, b1Column], { transB: 1 })); // (I, B·T)
-    return [g.transpose(g.op("Gemm", [w2, hidden, b2Column]), [1, 0])];
-  };
-  const rowMajor = () => [g.op("Gemm", [act(g.op("Gemm", [rows, w1, b1], { transB: 1 })), w2, b2], { transB: 1 })];
-  const few = g.op("LessOrEqual", [g.gatherIndex(g.op("Shape", [rows]), 0, 0), g.constI64([featureMajorRows], [])]);
-  const [y] = g.ifElse(few, featureMajor, rowMajor); // (B·T, H)
+  const hidden = ffnActivation(g, cfg, fusedGelu)(g.op("Gemm", [rows, w.tensor(g, `${p}.intermediate.dense.weight`, [I, H]), w.tensor(g, `${p}.intermediate.dense.bias`, [I])], { transB: 1 }));
+  const y = g.op("Gemm", [hidden, w.tensor(g, `${p}.output.dense.weight`, [H, I]), w.tensor(g, `${p}.output.dense.bias`, [H])], { transB: 1 });
   return layerNorm(g, w, g.add(g.op("Reshape", [y, g.op("Shape", [x])]), x), `${p}.output.LayerNorm`, cfg);
+}
+
+/** The FFN activation after a Gemm: com.microsoft Gelu / FastGelu when fused, else the plain ops. */
+function ffnActivation(g: GraphBuilder, cfg: EncoderConfig, fused: boolean): (y: string) => string {
+  const op = { gelu: "Gelu", gelu_tanh: "FastGelu" }[cfg.hiddenAct as string];
+  return (y) => (fused && op ? g.op(op, [y], undefined, MS_DOMAIN) : activation(g, y, cfg.hiddenAct));
 }
 
 /** Sum of embeddings → LayerNorm. `positions` and `tokenTypes` are already-gathered rows. */
@@ -265,6 +258,9 @@ export function embeddingSum(
   return drop(g, layerNorm(g, w, sum, `${w.prefix}embeddings.LayerNorm`, cfg), "hidden", dropout);
 }
 
+/** One block: hidden states (B,T,H) → (B,Tq,H), Tq = 1 when `firstOnly`. `p` is the block's tensor prefix. */
+type Block = (h: string, p: string, firstOnly: boolean) => string;
+
 /** The encoder blocks on embeddings `x` (B,T,H) → last hidden state (B,T,H). */
 export function encoderLayers(
   g: GraphBuilder,
@@ -279,25 +275,103 @@ export function encoderLayers(
   if (cfg.numLayers === 0) throw new EsciError("CORRUPT_FILE", "config.json: num_hidden_layers is 0");
   // The fused contrib ops have no dropout inside; training graphs use the plain ops (NO_FUSION).
   if (dropout && (fusion.attention || fusion.skipLayerNorm)) throw new Error("dropout needs the plain attention and LayerNorm ops (NO_FUSION)");
+  if (dropout && fusion.featureMajorRows !== undefined) throw new Error("dropout needs the plain FFN ops (NO_FUSION)");
+  const stack = (block: Block): string => {
+    let h = x;
+    for (let i = 0; i < cfg.numLayers; i++) h = block(h, `${w.prefix}encoder.layer.${i}`, firstTokenOnly && i === cfg.numLayers - 1);
+    return h;
+  };
+  const rowMajor = () => stack(rowMajorBlock(g, w, cfg, attentionMask, fusion, dropout));
+  if (fusion.featureMajorRows === undefined) return rowMajor();
+  const few = g.op("LessOrEqual", [g.op("Size", [attentionMask]), g.constI64([fusion.featureMajorRows], [])]);
+  // Each side builds its masks inside its branch, next to their only users.
+  return g.ifElse(few, () => [stack(featureMajorBlock(g, w, cfg, attentionMask, fusion.gelu))], () => [rowMajor()])[0];
+}
+
+/** The row-major block: attention as `fusion.attention` says, then the FFN (Gemm beside a feature-major switch, else MatMul). */
+function rowMajorBlock(g: GraphBuilder, w: Weights, cfg: EncoderConfig, attentionMask: string, fusion: FusionOptions, dropout?: DropoutHook): Block {
   const bias = fusion.attention ? undefined : attentionBias(g, attentionMask);
   const mask32 = fusion.attention ? g.op("Cast", [attentionMask], { to: DataType.INT32 }) : undefined;
-  if (dropout && fusion.featureMajorFfn !== undefined) throw new Error("dropout needs the plain FFN ops (NO_FUSION)");
-  let h = x;
-  for (let i = 0; i < cfg.numLayers; i++) {
-    const p = `${w.prefix}encoder.layer.${i}`;
-    // Rows this block computes past the keys and values: all, or in the last block only the first.
-    const rows = firstTokenOnly && i === cfg.numLayers - 1 ? firstRow(g, h) : h; // (B,T,H) or (B,1,H)
+  return (h, p, firstOnly) => {
+    // Rows this block computes past the keys and values: all, or only the first.
+    const rows = firstOnly ? firstRow(g, h) : h; // (B,T,H) or (B,1,H)
     const ctx = fusion.attention
       ? selfAttentionFused(g, w, h, rows, mask32!, p, cfg, fusion.attention)
       : selfAttentionPlain(g, w, h, rows, bias!, p, cfg, dropout);
     const attnOut = outputBlock(g, w, ctx, rows, `${p}.attention.output.dense`, `${p}.attention.output.LayerNorm`, cfg.hiddenSize, cfg, fusion.skipLayerNorm, dropout);
-    if (fusion.featureMajorFfn !== undefined) {
-      h = gemmFfn(g, w, attnOut, p, cfg, fusion.gelu, fusion.featureMajorFfn);
-    } else {
-      const inter = intermediate(g, w, attnOut, p, cfg, fusion.gelu);
-      h = outputBlock(g, w, inter, attnOut, `${p}.output.dense`, `${p}.output.LayerNorm`, cfg.intermediateSize, cfg, fusion.skipLayerNorm, dropout);
-    }
-  }
-  return h;
+    if (fusion.featureMajorRows !== undefined) return gemmFfn(g, w, attnOut, p, cfg, fusion.gelu);
+    const inter = intermediate(g, w, attnOut, p, cfg, fusion.gelu);
+    return outputBlock(g, w, inter, attnOut, `${p}.output.dense`, `${p}.output.LayerNorm`, cfg.intermediateSize, cfg, fusion.skipLayerNorm, dropout);
+  };
 }
 
+/**
+ * The feature-major block (`featureMajorRows`). Activations between GEMMs are [features, rows];
+ * a projection is Gemm(W [out, in], x, b [out, 1]) → [out, R], so MLAS streams the weight as
+ * stored and packs only the few token rows. Attention runs over all R = B·T rows of the call as
+ * one sequence per head, [head_dim, R] slices of the projection (no transposes), with a mask that
+ * keeps each pair's rows to its own unpadded keys: scores = FusedMatMul(Qᵀ, Kᵀ, transA) [NH, Rq, R],
+ * contextᵀ = FusedMatMul(Vᵀ, P, transB) [NH, head_dim, Rq]. One sequence needs no transposes; the
+ * cross-pair scores it also computes are masked away, and up to 128 rows they cost about what
+ * per-pair attention's transposes did (equal at 2 × 64; 1.03× on one pair).
+ */
+function featureMajorBlock(g: GraphBuilder, w: Weights, cfg: EncoderConfig, attentionMask: string, fusedGelu: boolean): Block {
+  const { hiddenSize: H, numHeads: NH, intermediateSize: I } = cfg;
+  const HD = H / NH;
+  const { all: maskAll, first: maskFirst } = pairBlockMask(g, attentionMask);
+  const column = (t: string, n: number) => g.reshape(t, [n, 1]);
+  /** Gemm(W [out, in], rows [R, in], b [out]) → [out, R]. */
+  const project = (weight: string, b: string, rows: string, out: number) => g.op("Gemm", [weight, rows, column(b, out)], { transB: 1 });
+  /** [out, R] → rows shaped like `like` (B,Tq,H). */
+  const toRows = (yT: string, like: string) => g.op("Reshape", [g.transpose(yT, [1, 0]), g.op("Shape", [like])]);
+  const act = ffnActivation(g, cfg, fusedGelu);
+  return (h, p, firstOnly) => {
+    const s = `${p}.attention.self`;
+    const names = (which: string[], suffix: string) => which.map((n) => `${s}.${n}.${suffix}`);
+    const stacked = (which: string[]) => {
+      const weight = w.concatRows(g, names(which, "weight"), [H, H], `${s}.${which.map((n) => n[0]).join("")}.weight`);
+      const bias = w.concatRows(g, names(which, "bias"), [H], `${s}.${which.map((n) => n[0]).join("")}.bias`);
+      return { weight, bias };
+    };
+    const queries = firstOnly ? firstRow(g, h) : h; // (B,Tq,H)
+    const rows = g.reshape(h, [-1, H]);
+    const perHead = (xT: string, k: number) => g.reshape(xT, [k * NH, HD, -1]); // [k·NH, HD, R]
+    let q: string, k: string, v: string; // [NH, HD, R or Rq]
+    if (firstOnly) {
+      q = perHead(project(w.tensor(g, `${s}.query.weight`, [H, H]), w.tensor(g, `${s}.query.bias`, [H]), g.reshape(queries, [-1, H]), H), 1);
+      const kv = stacked(["key", "value"]);
+      [k, v] = g.node("Split", [perHead(project(kv.weight, kv.bias, rows, 2 * H), 2)], { count: 2, attrs: { axis: 0 }, prefix: "kv" });
+    } else {
+      const qkv = stacked(["query", "key", "value"]);
+      [q, k, v] = g.node("Split", [perHead(project(qkv.weight, qkv.bias, rows, 3 * H), 3)], { count: 3, attrs: { axis: 0 }, prefix: "qkv" });
+    }
+    const scores = g.op("FusedMatMul", [q, k], { transA: 1, alpha: { float: 1 / Math.sqrt(HD) } }, MS_DOMAIN); // [NH, Rq, R]
+    const probs = g.op("Softmax", [g.add(scores, firstOnly ? maskFirst : maskAll)], { axis: -1 });
+    const ctxT = g.reshape(g.op("FusedMatMul", [v, probs], { transB: 1 }, MS_DOMAIN), [H, -1]); // [H, Rq]
+    const o = `${p}.attention.output`;
+    // The context is already [in, R]: a Gemm without transB.
+    const attnOutT = g.op("Gemm", [w.tensor(g, `${o}.dense.weight`, [H, H]), ctxT, column(w.tensor(g, `${o}.dense.bias`, [H]), H)]);
+    const attnOut = layerNorm(g, w, g.add(toRows(attnOutT, queries), queries), `${o}.LayerNorm`, cfg); // (B,Tq,H)
+    const hiddenT = act(project(w.tensor(g, `${p}.intermediate.dense.weight`, [I, H]), w.tensor(g, `${p}.intermediate.dense.bias`, [I]), g.reshape(attnOut, [-1, H]), I));
+    const outT = g.op("Gemm", [w.tensor(g, `${p}.output.dense.weight`, [H, I]), hiddenT, column(w.tensor(g, `${p}.output.dense.bias`, [H]), H)]);
+    return layerNorm(g, w, g.add(toRows(outT, attnOut), attnOut), `${p}.output.LayerNorm`, cfg);
+  };
+}
+
+/**
+ * The additive attention mask of a call's R = B·T rows taken as one sequence: 0 where key j is an
+ * unpadded row of the same pair as query i, FLOAT32_MIN elsewhere. `all` is [R, R]; `first` is
+ * its rows at each pair's first token, [B, R].
+ */
+function pairBlockMask(g: GraphBuilder, attentionMask: string): { all: string; first: string } {
+  const T = g.gatherIndex(g.op("Shape", [attentionMask]), 1, 0);
+  const R = g.op("Size", [attentionMask]);
+  const [zero, one] = [g.constI64([0], []), g.constI64([1], [])];
+  const pair = g.op("Div", [g.op("Range", [zero, R, one]), T]); // [R]: row → pair
+  const samePair = g.op("Equal", [g.op("Unsqueeze", [pair, g.constI64([1])]), g.op("Unsqueeze", [pair, g.constI64([0])])]); // [R, R]
+  const keyOk = g.op("Cast", [g.reshape(attentionMask, [1, -1])], { to: DataType.BOOL }); // [1, R]
+  const blocked = g.op("Cast", [g.op("Not", [g.op("And", [samePair, keyOk])])], { to: DataType.FLOAT });
+  const all = g.mul(blocked, g.constF32([FLOAT32_MIN], []));
+  const first = g.op("Gather", [all, g.op("Range", [zero, R, T])], { axis: 0 }); // [B, R]
+  return { all, first };
+}

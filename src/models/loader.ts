@@ -87,8 +87,8 @@ export function prepareOnnxModel(dir: string, task: ModelTask, opts: Pick<LoadOp
     throw new EsciError("INVALID_ARGUMENT", `quantize must be "int8", got "${String(opts.quantize)}"`);
   }
   const fusion = opts.fusion ?? (opts.quantize === "int8" ? INT8_FUSIONS : ALL_FUSIONS);
-  if (opts.quantize === "int8" && fusion.featureMajorFfn !== undefined) {
-    throw new EsciError("INVALID_ARGUMENT", "fusion.featureMajorFfn is float32 only: int8 quantizes MatMuls whose left operand is the activations");
+  if (opts.quantize === "int8" && fusion.featureMajorRows !== undefined) {
+    throw new EsciError("INVALID_ARGUMENT", "fusion.featureMajorRows is float32 only: int8 quantizes MatMuls whose left operand is the activations");
   }
   const source = checkpointSource(dir);
   try {

@@ -25,7 +25,7 @@ export interface TensorSource {
 export interface InitializerOrigin {
   initializer: string;
   sources: string[];
-  transform: "none" | "transpose" | "concat-transpose" | "row";
+  transform: "none" | "transpose" | "concat" | "concat-transpose" | "row";
   /** For "row": which row of the 2-D source tensor the initializer is. */
   row?: number;
 }
@@ -77,6 +77,7 @@ export class Weights {
   tensor(g: GraphBuilder, name: string, dims: number[]): string {
     const full = this.resolve(name)!;
     this.checkShape(full, dims);
+    if (g.has(full)) return full;
     this.origins.push({ initializer: full, sources: [full], transform: "none" });
     return g.weight({ name: full, dataType: DataType.FLOAT, dims, produce: () => this.source.readFloat32(full) });
   }
@@ -86,6 +87,7 @@ export class Weights {
     const full = this.resolve(name)!;
     this.checkShape(full, [outDim, inDim]);
     const init = `${full}:T`;
+    if (g.has(init)) return init;
     this.origins.push({ initializer: init, sources: [full], transform: "transpose" });
     return g.weight({
       name: init,
@@ -99,6 +101,7 @@ export class Weights {
   concatLinearT(g: GraphBuilder, names: string[], inDim: number, outDim: number, initName: string): string {
     const fulls = names.map((n) => this.resolve(n)!);
     for (const f of fulls) this.checkShape(f, [outDim, inDim]);
+    if (g.has(initName)) return initName;
     this.origins.push({ initializer: initName, sources: fulls, transform: "concat-transpose" });
     const k = fulls.length;
     return g.weight({
@@ -117,18 +120,23 @@ export class Weights {
     });
   }
 
-  /** Several bias vectors [n] concatenated into one [k·n]. */
-  concatVectors(g: GraphBuilder, names: string[], n: number, initName: string): string {
+  /**
+   * Several tensors of the same shape [n, …] stacked along their first axis into one [k·n, …]:
+   * bias vectors into one fused bias, nn.Linear weights [out, in] into one [Σ out, in] weight.
+   */
+  concatRows(g: GraphBuilder, names: string[], dims: number[], initName: string): string {
     const fulls = names.map((x) => this.resolve(x)!);
-    for (const f of fulls) this.checkShape(f, [n]);
-    this.origins.push({ initializer: initName, sources: fulls, transform: "concat-transpose" });
+    for (const f of fulls) this.checkShape(f, dims);
+    if (g.has(initName)) return initName;
+    this.origins.push({ initializer: initName, sources: fulls, transform: "concat" });
+    const size = dims.reduce((a, b) => a * b, 1);
     return g.weight({
       name: initName,
       dataType: DataType.FLOAT,
-      dims: [fulls.length * n],
+      dims: [fulls.length * dims[0], ...dims.slice(1)],
       produce: () => {
-        const out = new Float32Array(fulls.length * n);
-        fulls.forEach((f, j) => out.set(this.source.readFloat32(f), j * n));
+        const out = new Float32Array(fulls.length * size);
+        fulls.forEach((f, j) => out.set(this.source.readFloat32(f), j * size));
         return out;
       },
     });

@@ -37,6 +37,11 @@ export class GraphBuilder {
     return n;
   }
 
+  /** Whether `name` is already a value of this graph (an input, a node output, a weight, a constant). */
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
   input(name: string, elemType: DataType, dims: Array<number | string>): string {
     this.inputs.push({ name, elemType, dims });
     this.names.add(name);

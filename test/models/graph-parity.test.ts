@@ -15,13 +15,14 @@ interface EmbedCase { text: string; input_ids: number[]; embedding: number[] }
 
 const VARIANTS: Array<[string, FusionOptions]> = [
   ["plain ops", NO_FUSION],
-  ["default fusions (Attention, Gemm FFN feature-major up to 128 rows)", ALL_FUSIONS],
-  ["int8's fusions, in float32 (MultiHeadAttention, row-major FFN)", INT8_FUSIONS],
-  ["Gemm FFN, always feature-major, with MultiHeadAttention", { ...INT8_FUSIONS, featureMajorFfn: 1e6 }],
-  ["Gemm FFN, always row-major", { ...ALL_FUSIONS, featureMajorFfn: 0 }],
-  ["feature-major FFN with the plain activation ops", { ...ALL_FUSIONS, gelu: false, featureMajorFfn: 1e6 }],
-  ["row-major Gemm FFN with the plain activation ops", { ...ALL_FUSIONS, gelu: false, featureMajorFfn: 0 }],
+  ["default fusions (Attention; whole encoder feature-major up to 128 rows)", ALL_FUSIONS],
+  ["int8's fusions, in float32 (MultiHeadAttention, row-major MatMul FFN)", INT8_FUSIONS],
   ["com.microsoft Attention", { attention: "Attention", skipLayerNorm: true, gelu: true }],
+  ["feature-major at every size", { ...ALL_FUSIONS, featureMajorRows: 1e6 }],
+  ["feature-major at every size, plain activation ops", { ...ALL_FUSIONS, gelu: false, featureMajorRows: 1e6 }],
+  ["feature-major at every size, all tokens in the last block", { ...ALL_FUSIONS, firstTokenLastLayer: false, featureMajorRows: 1e6 }],
+  ["row-major side of the switch (Gemm FFN)", { ...ALL_FUSIONS, featureMajorRows: 0 }],
+  ["row-major side with MultiHeadAttention and the plain activation ops", { ...INT8_FUSIONS, gelu: false, featureMajorRows: 0 }],
 ];
 
 function feeds(rows: Array<{ input_ids: number[]; token_type_ids?: number[] }>, pad: number, withTypes: boolean) {

@@ -113,14 +113,14 @@ describe("built-model cache", () => {
     assert.ok(readdirSync(join(cache, "onnx")).length >= 2);
   });
 
-  it("builds int8 with int8's own fusions, and refuses the float32-only feature-major FFN there", () => {
+  it("builds int8 with int8's own fusions, and refuses the float32-only feature-major switch there", () => {
     const int8 = prepareOnnxModel(fixtureModel("tiny-roberta-esci"), "classify", { quantize: "int8" });
     const graph = readFileSync(int8.onnxPath);
-    assert.ok(graph.includes("DynamicQuantizeMatMul") && !graph.includes("then_branch"), "int8 graph: quantized MatMuls, no If-switched FFN");
-    assert.ok(readFileSync(prepareOnnxModel(fixtureModel("tiny-roberta-esci"), "classify").onnxPath).includes("then_branch"), "fp32 graph: If-switched FFN");
+    assert.ok(graph.includes("DynamicQuantizeMatMul") && !graph.includes("then_branch"), "int8 graph: quantized MatMuls, no If-switched feature-major encoder");
+    assert.ok(readFileSync(prepareOnnxModel(fixtureModel("tiny-roberta-esci"), "classify").onnxPath).includes("then_branch"), "fp32 graph: If-switched feature-major encoder");
     assert.throws(
       () => prepareOnnxModel(fixtureModel("tiny-roberta-esci"), "classify", { quantize: "int8", fusion: ALL_FUSIONS }),
-      (e: unknown) => e instanceof EsciError && e.code === "INVALID_ARGUMENT" && /featureMajorFfn is float32 only/.test(e.message),
+      (e: unknown) => e instanceof EsciError && e.code === "INVALID_ARGUMENT" && /featureMajorRows is float32 only/.test(e.message),
     );
   });
 });
