@@ -6,7 +6,8 @@
  *
  * Schemes that ONNX Runtime has no fast kernel for are simulated in float32 ("fake quantization":
  * the value is rounded to its int8 grid and used as a float), which isolates their rounding error.
- * The first and last rows run esci's real int8 graph.
+ * The first two rows and the last four run esci's real int8 graph; the last four quantize one kind
+ * of MatMul only, to see whether keeping the others in float32 would be a way out.
  *
  *   node bench/int8-schemes.mjs     → bench/results/int8-schemes.{json,md}
  */
@@ -185,6 +186,15 @@ function nearTies(preds, m) {
   return preds.filter((p) => margin(p) < m).length / preds.length;
 }
 
+/** Which of a block's MatMuls a weight feeds. */
+function matmulKind(name) {
+  if (name.includes(".attention.self.")) return "QKV projections";
+  if (name.includes(".attention.output.")) return "attention output";
+  return name.includes(".intermediate.") ? "FFN up" : "FFN down";
+}
+/** esci's int8 on one kind of MatMul only, the rest float32: would keeping some MatMuls in float32 help? */
+const onlyKind = (kind) => (g) => quantizeMatMulWeights(g, (n) => inEncoder(n) && matmulKind(n) === kind);
+
 const SCHEMES = [
   ["esci int8: per-column int8 weights, per-tensor uint8 activations (DynamicQuantizeMatMul), batched", (g) => quantizeMatMulWeights(g, inEncoder)],
   ["… the same, one pair per call (activation range of that pair alone)", (g) => quantizeMatMulWeights(g, inEncoder), { maxBatch: 1 }],
@@ -193,6 +203,7 @@ const SCHEMES = [
   ["int8 activations only, per row (simulated)", simulate({ activations: "row" })],
   ["int8 weights + per-row int8 activations (simulated)", simulate({ weights: true, activations: "row" })],
   ["SmoothQuant α = 0.5 + esci int8", "smooth"],
+  ...["QKV projections", "attention output", "FFN up", "FFN down"].map((kind) => [`esci int8 on the ${kind} only, every other MatMul float32`, onlyKind(kind)]),
 ];
 
 mkdirSync(WORK, { recursive: true });
