@@ -328,21 +328,21 @@ function featureMajorBlock(g: GraphBuilder, w: Weights, cfg: EncoderConfig, atte
   return (h, p, firstOnly) => {
     const s = `${p}.attention.self`;
     const names = (which: string[], suffix: string) => which.map((n) => `${s}.${n}.${suffix}`);
-    const stacked = (which: string[]) => {
-      const weight = w.concatRows(g, names(which, "weight"), [H, H], `${s}.${which.map((n) => n[0]).join("")}.weight`);
-      const bias = w.concatRows(g, names(which, "bias"), [H], `${s}.${which.map((n) => n[0]).join("")}.bias`);
-      return { weight, bias };
-    };
+    /** The projections `which` stacked into one [k·H, H] weight and [k·H] bias, named `${s}.${tag}.…`. */
+    const stacked = (which: string[], tag: string) => ({
+      weight: w.concatRows(g, names(which, "weight"), [H, H], `${s}.${tag}.weight`),
+      bias: w.concatRows(g, names(which, "bias"), [H], `${s}.${tag}.bias`),
+    });
     const queries = firstOnly ? firstRow(g, h) : h; // (B,Tq,H)
     const rows = g.reshape(h, [-1, H]);
     const perHead = (xT: string, k: number) => g.reshape(xT, [k * NH, HD, -1]); // [k·NH, HD, R]
     let q: string, k: string, v: string; // [NH, HD, R or Rq]
     if (firstOnly) {
       q = perHead(project(w.tensor(g, `${s}.query.weight`, [H, H]), w.tensor(g, `${s}.query.bias`, [H]), g.reshape(queries, [-1, H]), H), 1);
-      const kv = stacked(["key", "value"]);
+      const kv = stacked(["key", "value"], "kv");
       [k, v] = g.node("Split", [perHead(project(kv.weight, kv.bias, rows, 2 * H), 2)], { count: 2, attrs: { axis: 0 }, prefix: "kv" });
     } else {
-      const qkv = stacked(["query", "key", "value"]);
+      const qkv = stacked(["query", "key", "value"], "qkv");
       [q, k, v] = g.node("Split", [perHead(project(qkv.weight, qkv.bias, rows, 3 * H), 3)], { count: 3, attrs: { axis: 0 }, prefix: "qkv" });
     }
     const scores = g.op("FusedMatMul", [q, k], { transA: 1, alpha: { float: 1 / Math.sqrt(HD) } }, MS_DOMAIN); // [NH, Rq, R]
