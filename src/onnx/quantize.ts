@@ -5,9 +5,13 @@
  * symmetric scale per output column (max|W[:, n]| / 127, zero point 0) and A is quantized to
  * uint8 per call by ONNX Runtime. On CPUs with AVX-512 VNNI this runs the GEMMs as int8 dot
  * products. The quantized bytes are produced lazily at export time, like every weight.
+ *
+ * A bias the MatMul's only consumer adds (Add, or com.microsoft BiasGelu / FastGelu) moves into
+ * DynamicQuantizeMatMul's own bias input, which it adds while writing its output: the Add goes
+ * away, and BiasGelu becomes the plain com.microsoft Gelu, which ran about 1.5× faster here.
  */
 import { MS_DOMAIN, type GraphBuilder, type LazyTensor } from "./graph.js";
-import { DataType } from "./proto.js";
+import { DataType, type NodeProto } from "./proto.js";
 
 /** Per-column symmetric int8 quantization of a row-major [K, N] matrix. */
 export function quantizeColumns(w: Float32Array, K: number, N: number): { q: Int8Array; scale: Float32Array } {
@@ -38,6 +42,7 @@ export function quantizeMatMulWeights(g: GraphBuilder, select: (weightName: stri
   for (const n of g.nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
   let count = 0;
   const replaced = new Set<string>();
+  const dropped = new Set<NodeProto>();
   for (const node of g.nodes) {
     if (node.opType !== "MatMul" || node.domain) continue;
     const weight = lazyByName.get(node.inputs[1]);
@@ -66,9 +71,44 @@ export function quantizeMatMulWeights(g: GraphBuilder, select: (weightName: stri
     node.inputs = [node.inputs[0], q.name, s.name, zp];
     replaced.add(weight.name);
     count++;
+    foldBias(g, node, N, lazyByName, uses, dropped);
+  }
+  if (dropped.size) {
+    const kept = g.nodes.filter((n) => !dropped.has(n));
+    g.nodes.length = 0;
+    g.nodes.push(...kept);
   }
   const kept = g.lazy.filter((t) => !replaced.has(t.name));
   g.lazy.length = 0;
   g.lazy.push(...kept);
   return count;
+}
+
+/** The activations that take their input's bias, and what each becomes without it. */
+const BIASED_ACTIVATIONS: Record<string, string> = { BiasGelu: "Gelu", FastGelu: "FastGelu" };
+
+/**
+ * Moves the bias that `dqmm`'s only consumer adds into DynamicQuantizeMatMul's bias input (a float
+ * [N] weight read nowhere else): an Add is dropped (its consumers read `dqmm`'s output instead),
+ * a BiasGelu / FastGelu loses its bias input.
+ */
+function foldBias(g: GraphBuilder, dqmm: NodeProto, N: number, lazyByName: Map<string, LazyTensor>, uses: Map<string, number>, dropped: Set<NodeProto>): void {
+  const y = dqmm.outputs[0];
+  if (uses.get(y) !== 1) return;
+  const consumer = g.nodes.find((n) => n.inputs.includes(y))!;
+  const isBias = (name: string | undefined) => {
+    const t = name === undefined ? undefined : lazyByName.get(name);
+    return t !== undefined && t.dataType === DataType.FLOAT && t.dims.length === 1 && t.dims[0] === N && uses.get(name!) === 1;
+  };
+  if (consumer.opType === "Add" && !consumer.domain && consumer.inputs.length === 2) {
+    const bias = consumer.inputs[0] === y ? consumer.inputs[1] : consumer.inputs[0];
+    if (!isBias(bias)) return;
+    dqmm.inputs.push(bias);
+    dqmm.outputs[0] = consumer.outputs[0];
+    dropped.add(consumer);
+  } else if (consumer.domain === MS_DOMAIN && consumer.opType in BIASED_ACTIVATIONS && consumer.inputs[0] === y && isBias(consumer.inputs[1])) {
+    dqmm.inputs.push(consumer.inputs[1]);
+    consumer.opType = BIASED_ACTIVATIONS[consumer.opType];
+    consumer.inputs = [y];
+  }
 }
