@@ -37,7 +37,8 @@ export interface FusionOptions {
    * operand, which MLAS streams as it is while packing only the few token rows. Larger calls run
    * the row-major blocks `attention` describes, with the FFN as row-major Gemms. One If node picks
    * per call. Feature-major ran 1.18× row-major on one 64-token pair and 1.08× at 128 rows, but
-   * 0.86–0.94× from about 200 rows on (bench/results/fusions.md). Absent: row-major, MatMul FFN.
+   * 0.86–0.94× at 192–256 rows (both in one process), and 0.77× at 512 and 0.54× at 2,048 rows
+   * (bench/results/fusions.md). Absent: row-major, MatMul FFN.
    * float32 only: int8's DynamicQuantizeMatMul quantizes its left operand, the activations.
    */
   featureMajorRows?: number;
