@@ -73,50 +73,45 @@ export class Weights {
     }
   }
 
+  /**
+   * Registers the float initializer `origin.initializer` with `dims`, its bytes from `produce`,
+   * once per graph: a weight both branches of an If read is asked for twice and stored once.
+   */
+  private register(g: GraphBuilder, origin: InitializerOrigin, dims: number[], produce: () => Float32Array): string {
+    if (g.has(origin.initializer)) return origin.initializer;
+    this.origins.push(origin);
+    return g.weight({ name: origin.initializer, dataType: DataType.FLOAT, dims, produce });
+  }
+
   /** A tensor used as stored (embeddings tables, LayerNorm parameters, biases). */
   tensor(g: GraphBuilder, name: string, dims: number[]): string {
     const full = this.resolve(name)!;
     this.checkShape(full, dims);
-    if (g.has(full)) return full;
-    this.origins.push({ initializer: full, sources: [full], transform: "none" });
-    return g.weight({ name: full, dataType: DataType.FLOAT, dims, produce: () => this.source.readFloat32(full) });
+    return this.register(g, { initializer: full, sources: [full], transform: "none" }, dims, () => this.source.readFloat32(full));
   }
 
   /** An nn.Linear weight [out, in] as the [in, out] right operand of MatMul. */
   linearT(g: GraphBuilder, name: string, inDim: number, outDim: number): string {
     const full = this.resolve(name)!;
     this.checkShape(full, [outDim, inDim]);
-    const init = `${full}:T`;
-    if (g.has(init)) return init;
-    this.origins.push({ initializer: init, sources: [full], transform: "transpose" });
-    return g.weight({
-      name: init,
-      dataType: DataType.FLOAT,
-      dims: [inDim, outDim],
-      produce: () => transpose2d(this.source.readFloat32(full), outDim, inDim),
-    });
+    return this.register(g, { initializer: `${full}:T`, sources: [full], transform: "transpose" }, [inDim, outDim], () =>
+      transpose2d(this.source.readFloat32(full), outDim, inDim),
+    );
   }
 
   /** Several nn.Linear weights [out_i, in] side by side as one [in, Σ out_i] matrix (fused QKV). */
   concatLinearT(g: GraphBuilder, names: string[], inDim: number, outDim: number, initName: string): string {
     const fulls = names.map((n) => this.resolve(n)!);
     for (const f of fulls) this.checkShape(f, [outDim, inDim]);
-    if (g.has(initName)) return initName;
-    this.origins.push({ initializer: initName, sources: fulls, transform: "concat-transpose" });
     const k = fulls.length;
-    return g.weight({
-      name: initName,
-      dataType: DataType.FLOAT,
-      dims: [inDim, k * outDim],
-      produce: () => {
-        const out = new Float32Array(inDim * k * outDim);
-        fulls.forEach((f, j) => {
-          const w = this.source.readFloat32(f); // [outDim, inDim]
-          for (let o = 0; o < outDim; o++)
-            for (let i = 0; i < inDim; i++) out[i * k * outDim + j * outDim + o] = w[o * inDim + i];
-        });
-        return out;
-      },
+    return this.register(g, { initializer: initName, sources: fulls, transform: "concat-transpose" }, [inDim, k * outDim], () => {
+      const out = new Float32Array(inDim * k * outDim);
+      fulls.forEach((f, j) => {
+        const w = this.source.readFloat32(f); // [outDim, inDim]
+        for (let o = 0; o < outDim; o++)
+          for (let i = 0; i < inDim; i++) out[i * k * outDim + j * outDim + o] = w[o * inDim + i];
+      });
+      return out;
     });
   }
 
@@ -127,18 +122,11 @@ export class Weights {
   concatRows(g: GraphBuilder, names: string[], dims: number[], initName: string): string {
     const fulls = names.map((x) => this.resolve(x)!);
     for (const f of fulls) this.checkShape(f, dims);
-    if (g.has(initName)) return initName;
-    this.origins.push({ initializer: initName, sources: fulls, transform: "concat" });
     const size = dims.reduce((a, b) => a * b, 1);
-    return g.weight({
-      name: initName,
-      dataType: DataType.FLOAT,
-      dims: [fulls.length * dims[0], ...dims.slice(1)],
-      produce: () => {
-        const out = new Float32Array(fulls.length * size);
-        fulls.forEach((f, j) => out.set(this.source.readFloat32(f), j * size));
-        return out;
-      },
+    return this.register(g, { initializer: initName, sources: fulls, transform: "concat" }, [fulls.length * dims[0], ...dims.slice(1)], () => {
+      const out = new Float32Array(fulls.length * size);
+      fulls.forEach((f, j) => out.set(this.source.readFloat32(f), j * size));
+      return out;
     });
   }
 
@@ -146,13 +134,8 @@ export class Weights {
   tableRow(g: GraphBuilder, name: string, dims: [number, number], row: number): string {
     const full = this.resolve(name)!;
     this.checkShape(full, dims);
-    const init = `${full}[${row}]`;
-    this.origins.push({ initializer: init, sources: [full], transform: "row", row });
-    return g.weight({
-      name: init,
-      dataType: DataType.FLOAT,
-      dims: [dims[1]],
-      produce: () => this.source.readFloat32(full).slice(row * dims[1], (row + 1) * dims[1]),
-    });
+    return this.register(g, { initializer: `${full}[${row}]`, sources: [full], transform: "row", row }, [dims[1]], () =>
+      this.source.readFloat32(full).slice(row * dims[1], (row + 1) * dims[1]),
+    );
   }
 }
