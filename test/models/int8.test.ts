@@ -10,10 +10,12 @@
  * fixtures were made deliberately sensitive (make_fixtures.py: Q/K weights with std 0.25, random
  * LayerNorm gains and biases, so that wiring bugs show), and int8 rounding moves them further:
  * tiny-bert-3label's float32 decision margin is below 0.01 on 2% of its pairs, and even int8
- * weights alone with float activations flip 0.9% of them. bench/results/int8-schemes.md
- * (node bench/int8-schemes.mjs) lists every scheme tried — per-row activations, SmoothQuant — and
- * none meets the target on both models. Their bounds below are the measured values with a
- * margin — they catch regressions; they are not the target, which is not met on these two models.
+ * weights alone (one scale per column) with float activations flip 0.9% of them.
+ * bench/results/int8-schemes.md (node bench/int8-schemes.mjs) lists every scheme tried — per-row
+ * activations, SmoothQuant, ONNX Runtime's block-wise MatMulNBits. No scheme that multiplies in
+ * int8 meets the target on both models; int8 weights in blocks of 16 with float32 activations do,
+ * but they run at float32 speed. The bounds below for the two models are the measured values with
+ * a margin — they catch regressions; they are not the target, which is not met on these two.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
