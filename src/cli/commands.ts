@@ -4,6 +4,7 @@ import type { Command } from "./command.js";
 import { evaluateCommand } from "./evaluate.js";
 import { indexCommand } from "./index.js";
 import { predictCommand } from "./predict.js";
+import { quantizeCommand } from "./quantize.js";
 import { searchCommand } from "./search.js";
 import { serveCommand } from "./serve.js";
 import { substitutesCommand } from "./substitutes.js";
@@ -17,5 +18,6 @@ export const commands: Command[] = [
   searchCommand,
   substitutesCommand,
   trainCommand,
+  quantizeCommand,
   serveCommand,
 ];

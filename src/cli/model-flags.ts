@@ -67,7 +67,11 @@ export function modelRef(id: string): string {
   return id;
 }
 
-/** Load options from the flags, with progress bars (named after `what`) for downloads and graph building. */
+/**
+ * Load options from the flags, with progress bars (named after `what`) for downloads and graph
+ * building. `extra` sets options the flags do not (a `quantize` key there, even undefined, wins
+ * over --quantize).
+ */
 async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions) => Promise<T>, extra: Partial<LoadOptions> = {}): Promise<T> {
   const quiet = bool(p, "quiet");
   const download = new ProgressBar({ label: `download ${what}`, unit: "B", quiet });
@@ -80,7 +84,7 @@ async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions
       ...extra,
       revision: str(p, "revision"),
       threads: num(p, "threads", { integer: true, min: 1 }),
-      quantize: parseQuantize(p),
+      quantize: "quantize" in extra ? extra.quantize : parseQuantize(p),
       hub: {
         onProgress: (e) => {
           downloaded = true;

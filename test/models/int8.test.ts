@@ -20,7 +20,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
-import type { PairPrediction } from "../../src/models/types.js";
+import { decision } from "../../src/models/compare.js";
 import { fixtureModel, fixtureReference, isolateEsciCache } from "../helpers/paths.js";
 
 interface ClassifierCase {
@@ -38,10 +38,6 @@ const BOUNDS: Record<string, { agreement: number; maxProbDiff: number }> = {
 
 function allCombinations(cases: ClassifierCase[]): Array<readonly [string, string]> {
   return cases.flatMap((q) => cases.map((p) => [q.query, p.product] as const));
-}
-
-function decision(p: PairPrediction, labels: readonly string[]): string | boolean {
-  return labels.length === 1 ? p.probs[labels[0]] > 0.5 : p.label;
 }
 
 before(() => isolateEsciCache());
