@@ -30,6 +30,7 @@ const { OnnxSession } = await import("../dist/src/onnx/session.js");
 const { loadTokenizer } = await import("../dist/src/tokenizer/index.js");
 const { runEncodings } = await import("../dist/src/models/runner.js");
 const { toPrediction } = await import("../dist/src/models/cross-encoder.js");
+const { decision } = await import("../dist/src/models/compare.js");
 
 const FIXTURES = join(ROOT, "test", "fixtures");
 const MODELS = ["tiny-roberta-esci", "tiny-bert-3label", "tiny-bert-1logit"];
@@ -207,11 +208,10 @@ async function predict(m, pairs, batch) {
 }
 
 function agreement(fp32, other, labels) {
-  const decision = (p) => (labels.length === 1 ? p.probs[labels[0]] > 0.5 : p.label);
   let agree = 0;
   let maxDiff = 0;
   fp32.forEach((p, i) => {
-    if (decision(p) === decision(other[i])) agree++;
+    if (decision(p, labels) === decision(other[i], labels)) agree++;
     for (const l of labels) maxDiff = Math.max(maxDiff, Math.abs(p.probs[l] - other[i].probs[l]));
   });
   return { agreement: agree / fp32.length, maxProbDiff: maxDiff };
