@@ -5,25 +5,28 @@
  * combinations of its reference cases (the pairs test/models/int8.test.ts uses).
  *
  * Schemes that ONNX Runtime has no fast kernel for are simulated in float32 ("fake quantization":
- * the value is rounded to its int8 grid and used as a float), which isolates their rounding error.
- * The first two rows and the last four run esci's real int8 graph; the last four quantize one kind
- * of MatMul only, to see whether keeping the others in float32 would be a way out. The MatMulNBits
- * rows run ONNX Runtime's block-wise 8-bit kernel, whose int8 activations have one scale per 16
- * values instead of one per tensor (at DistilRoBERTa's sizes it ran 0.6× DynamicQuantizeMatMul
- * with int8 activations, and at about fp32 speed with float32 activations).
+ * the value is rounded to its grid and used as a float), which isolates their rounding error; the
+ * per-row rows at 10, 12 and 16 bits show how precise the activations must be. The other rows run
+ * real graphs: esci's int8, int8 on one kind of MatMul only, ONNX Runtime's block-wise 8-bit
+ * MatMulNBits (int8 activations with one scale per 16 values, or float32 activations), int8
+ * weights with the activations in two int8 passes (≈ 16 bits, twice the GEMMs), and mixed
+ * precision that keeps the most sensitive MatMuls float32 (chosen on synthetic pairs).
+ * A last section times float32, esci's int8 and the two-pass graph on the benchmark's
+ * DistilRoBERTa-sized model, so the accuracy each scheme buys is set against its speed.
  *
  *   node bench/int8-schemes.mjs     → bench/results/int8-schemes.{json,md}
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH, log, ROOT } from "./lib.mjs";
+import { BENCH, ensureModel, log, machine, ROOT, THREADS } from "./lib.mjs";
+import { esciPairs } from "./workload.mjs";
 
 const ort = await import("onnxruntime-node");
 const { buildModelGraph } = await import("../dist/src/models/build.js");
 const { checkpointSource } = await import("../dist/src/models/loader.js");
 const { readConfig } = await import("../dist/src/models/config.js");
 const { familyFor } = await import("../dist/src/models/registry.js");
-const { INT8_FUSIONS } = await import("../dist/src/models/encoder.js");
+const { ALL_FUSIONS, INT8_FUSIONS } = await import("../dist/src/models/encoder.js");
 const { exportGraph, MODEL_FILE } = await import("../dist/src/onnx/export.js");
 const { quantizeColumns, quantizeMatMulWeights } = await import("../dist/src/onnx/quantize.js");
 const { OnnxSession } = await import("../dist/src/onnx/session.js");
@@ -35,6 +38,7 @@ const { decision } = await import("../dist/src/models/compare.js");
 const FIXTURES = join(ROOT, "test", "fixtures");
 const MODELS = ["tiny-roberta-esci", "tiny-bert-3label", "tiny-bert-1logit"];
 const WORK = join(BENCH, ".cache", "int8-schemes");
+const SPEED_PAIRS = 1000;
 const inEncoder = (name) => name.includes("encoder.layer.");
 
 /** The encoder MatMuls esci quantizes, with their weight tensors. */
@@ -54,14 +58,14 @@ function before(g, node, emit) {
   return out;
 }
 
-/** x rounded to a per-tensor asymmetric uint8 grid, or a per-row symmetric int8 grid, as float. */
-function fakeQuantActivation(g, x, grid) {
+/** x rounded to a per-tensor asymmetric uint8 grid, or a per-row symmetric grid of `bits` bits, as float. */
+function fakeQuantActivation(g, x, grid, bits = 8) {
   if (grid === "tensor") {
     const [q, scale, zero] = g.node("DynamicQuantizeLinear", [x], { count: 3 });
     return g.op("DequantizeLinear", [q, scale, zero]);
   }
   const absMax = g.op("ReduceMax", [g.op("Abs", [x])], { axes: [-1], keepdims: 1 });
-  const scale = g.op("Div", [g.op("Max", [absMax, g.constF32([1e-30], [])]), g.constF32([127], [])]);
+  const scale = g.op("Div", [g.op("Max", [absMax, g.constF32([1e-30], [])]), g.constF32([2 ** (bits - 1) - 1], [])]);
   return g.mul(g.op("Round", [g.op("Div", [x, scale])]), scale);
 }
 
@@ -75,11 +79,11 @@ function fakeQuantWeight(weight) {
   };
 }
 
-function simulate({ weights, activations }) {
+function simulate({ weights, activations, bits }) {
   return (g) => {
     for (const { node, weight } of encoderMatMuls(g)) {
       if (weights) fakeQuantWeight(weight);
-      if (activations) node.inputs[0] = before(g, node, () => fakeQuantActivation(g, node.inputs[0], activations));
+      if (activations) node.inputs[0] = before(g, node, () => fakeQuantActivation(g, node.inputs[0], activations, bits));
     }
   };
 }
@@ -147,12 +151,12 @@ function matMulNBits(block, accuracyLevel) {
 
 let built = 0;
 /** A runnable model (what runEncodings needs) from `dir`, its graph changed by `transform`. */
-async function model(dir, transform, extraOutputs = false) {
+async function model(dir, transform, { extraOutputs = false, threads = 1, fusion = INT8_FUSIONS } = {}) {
   const config = readConfig(dir);
   const family = familyFor(config.modelType, join(dir, "config.json"));
   const source = checkpointSource(dir);
   try {
-    const b = buildModelGraph(config, family, source, "classify", INT8_FUSIONS);
+    const b = buildModelGraph(config, family, source, "classify", fusion);
     transform?.(b.graph);
     const inputs = extraOutputs ? [...new Set(encoderMatMuls(b.graph).map(({ node }) => node.inputs[0]))] : [];
     for (const x of inputs) b.graph.outputs.push({ name: x, elemType: 1, dims: ["batch", "rows", "features"] });
@@ -160,7 +164,7 @@ async function model(dir, transform, extraOutputs = false) {
     rmSync(out, { recursive: true, force: true });
     exportGraph(b.graph, out);
     const tokenizer = await loadTokenizer(dir, { maxPositions: family.maxTokens(config) });
-    const session = await OnnxSession.create(join(out, MODEL_FILE), { threads: 1 });
+    const session = await OnnxSession.create(join(out, MODEL_FILE), { threads });
     const onnxPath = join(out, MODEL_FILE);
     return { id: dir, dir, config, family, tokenizer, session, onnxPath, outputName: b.outputName, outputWidth: b.outputWidth, matmulInputs: inputs };
   } finally {
@@ -170,7 +174,7 @@ async function model(dir, transform, extraOutputs = false) {
 
 /** Per-channel max |x| of every encoder MatMul input over `pairs`, one pair per call. */
 async function calibrate(dir, pairs) {
-  const m = await model(dir, undefined, true);
+  const m = await model(dir, undefined, { extraOutputs: true });
   await m.session.release();
   const raw = await ort.InferenceSession.create(m.onnxPath, { intraOpNumThreads: 1 }); // for the extra outputs
   const stats = new Map();
@@ -226,6 +230,63 @@ function nearTies(preds, m) {
   return preds.filter((p) => margin(p) < m).length / preds.length;
 }
 
+/**
+ * Mixed precision as accuracy-driven quantization tools do it: each encoder MatMul alone in int8 is
+ * scored on synthetic calibration pairs (max |Δprob| against float32); then the most sensitive are
+ * kept float32, one more at a time, until esci's int8 on the rest is within the target on those
+ * pairs. Like every row, it is judged on the fixture's own pairs, which calibration never sees.
+ */
+async function sensitiveInFloat(dir, calib, labels) {
+  const fp32 = await predict(await model(dir), calib);
+  const config = readConfig(dir);
+  const source = checkpointSource(dir);
+  const weights = encoderMatMuls(buildModelGraph(config, familyFor(config.modelType, join(dir, "config.json")), source, "classify", INT8_FUSIONS).graph).map(({ weight }) => weight);
+  source.close();
+  const int8Except = (kept) => (g) => quantizeMatMulWeights(g, (n) => inEncoder(n) && !kept.has(n));
+  const sensitivity = new Map();
+  for (const { name } of weights) {
+    const alone = await predict(await model(dir, (g) => quantizeMatMulWeights(g, (n) => n === name)), calib);
+    sensitivity.set(name, agreement(fp32, alone, labels).maxProbDiff);
+  }
+  const order = weights.map((w) => w.name).sort((a, b) => sensitivity.get(b) - sensitivity.get(a));
+  const kept = new Set();
+  while (kept.size < order.length) {
+    const r = agreement(fp32, await predict(await model(dir, int8Except(kept)), calib), labels);
+    if (r.agreement >= 0.99 && r.maxProbDiff <= 0.02) break;
+    kept.add(order[kept.size]);
+  }
+  const size = (w) => w.dims[0] * w.dims[1];
+  const total = weights.reduce((a, w) => a + size(w), 0);
+  const int8 = weights.filter((w) => !kept.has(w.name)).reduce((a, w) => a + size(w), 0);
+  return { transform: int8Except(kept), note: `${kept.size} of ${weights.length} MatMuls kept float32, ${((100 * int8) / total).toFixed(0)}% of their weights int8` };
+}
+
+/**
+ * esci's int8 weights with activations in two int8 passes, about 16 bits: x is quantized to uint8
+ * (per tensor), the rounding residual x − x̂ is quantized again, and both go through ONNX Runtime's
+ * u8 × s8 GEMM (MatMulIntegerToFloat) against the same int8 weight, y = x̂·Ŵ + r̂·Ŵ. Twice the int8
+ * GEMM work per MatMul: this is the row that shows what int8 weights cost once the activations are
+ * precise enough, and how fast that still is.
+ */
+function twoPassActivations(g) {
+  quantizeMatMulWeights(g, inEncoder);
+  for (const node of g.nodes.filter((n) => n.opType === "DynamicQuantizeMatMul")) {
+    const [x, wq, wScale, wZero, bias] = node.inputs;
+    const y = node.outputs[0];
+    const [xq, xScale, xZero, rq, rScale, rZero] = before(g, node, () => {
+      const [q, scale, zero] = g.node("DynamicQuantizeLinear", [x], { count: 3 });
+      const residual = g.op("Sub", [x, g.op("DequantizeLinear", [q, scale, zero])]);
+      return [q, scale, zero, ...g.node("DynamicQuantizeLinear", [residual], { count: 3 })];
+    });
+    const start = g.nodes.length;
+    const coarse = g.op("MatMulIntegerToFloat", [xq, wq, xScale, wScale, xZero, wZero, ...(bias ? [bias] : [])], undefined, "com.microsoft");
+    const fine = g.op("MatMulIntegerToFloat", [rq, wq, rScale, wScale, rZero, wZero], undefined, "com.microsoft");
+    g.node("Add", [coarse, fine], { outputs: [y] });
+    const added = g.nodes.splice(start);
+    g.nodes.splice(g.nodes.indexOf(node), 1, ...added);
+  }
+}
+
 /** Which of a block's MatMuls a weight feeds. */
 function matmulKind(name) {
   if (name.includes(".attention.self.")) return "QKV projections";
@@ -242,10 +303,13 @@ const SCHEMES = [
   ["int8 activations only, per tensor (simulated)", simulate({ activations: "tensor" })],
   ["int8 activations only, per row (simulated)", simulate({ activations: "row" })],
   ["int8 weights + per-row int8 activations (simulated)", simulate({ weights: true, activations: "row" })],
+  ...[10, 12, 16].map((bits) => [`int8 weights + per-row ${bits}-bit activations (simulated; int8 kernels have 8)`, simulate({ weights: true, activations: "row", bits })]),
   ["SmoothQuant α = 0.5 + esci int8", "smooth"],
   ["MatMulNBits 8-bit, blocks of 16: int8 weights and activations, one scale per 16 values (accuracy_level 4)", matMulNBits(16, 4)],
   ["MatMulNBits 8-bit, blocks of 16, float32 compute: int8 weights only (accuracy_level 0)", matMulNBits(16, 0)],
   ...["QKV projections", "attention output", "FFN up", "FFN down"].map((kind) => [`esci int8 on the ${kind} only, every other MatMul float32`, onlyKind(kind)]),
+  ["esci int8 weights, activations in two int8 passes (≈ 16 bits; twice the int8 GEMMs)", twoPassActivations],
+  ["esci int8 with the most sensitive MatMuls kept float32 until 1,000 synthetic pairs are within the target", "fallback"],
 ];
 
 mkdirSync(WORK, { recursive: true });
@@ -260,11 +324,47 @@ for (const name of MODELS) {
   const stats = await calibrate(dir, syntheticPairs(200));
   const rows = [];
   for (const [scheme, transform, batch] of SCHEMES) {
+    if (transform === "fallback") {
+      const f = await sensitiveInFloat(dir, syntheticPairs(1000), labels);
+      rows.push({ scheme: `${scheme} (${f.note})`, ...agreement(fp32, await predict(await model(dir, f.transform), pairs), labels) });
+      continue;
+    }
     const t = transform === "smooth" ? smoothQuant(stats, 0.5) : transform;
     rows.push({ scheme, ...agreement(fp32, await predict(await model(dir, t), pairs, batch), labels) });
   }
   results.push({ model: name, pairs: pairs.length, nearTies: { below001: nearTies(fp32, 0.01), below002: nearTies(fp32, 0.02) }, rows });
 }
+/**
+ * Speed of float32 (esci's default graph), esci's int8 and the two-pass int8 on the benchmark's
+ * DistilRoBERTa-sized model: ESCI-like pairs end to end (tokenization included), all threads,
+ * fastest of two passes each, in this one process.
+ */
+async function speeds() {
+  const dir = await ensureModel();
+  const pairs = esciPairs(SPEED_PAIRS);
+  const variants = [
+    ["float32 (esci default)", undefined, ALL_FUSIONS],
+    ["esci int8", (g) => quantizeMatMulWeights(g, inEncoder), INT8_FUSIONS],
+    ["esci int8 weights, activations in two int8 passes", twoPassActivations, INT8_FUSIONS],
+  ];
+  const rows = [];
+  for (const [name, transform, fusion] of variants) {
+    log(`speed: ${name}`);
+    const m = await model(dir, transform, { threads: THREADS, fusion });
+    await runEncodings(m, m.tokenizer.encodePairs(pairs.slice(0, 64)));
+    let best = Infinity;
+    for (let pass = 0; pass < 2; pass++) {
+      const start = performance.now();
+      await runEncodings(m, m.tokenizer.encodePairs(pairs));
+      best = Math.min(best, (performance.now() - start) / 1000);
+    }
+    await m.session.release();
+    rmSync(join(WORK, String(built - 1)), { recursive: true, force: true });
+    rows.push({ variant: name, pairsPerSecond: pairs.length / best });
+  }
+  return rows.map((r) => ({ ...r, vsFloat32: r.pairsPerSecond / rows[0].pairsPerSecond }));
+}
+const speed = await speeds();
 rmSync(WORK, { recursive: true, force: true });
 
 const pct = (x) => `${(100 * x).toFixed(2)}%`;
@@ -287,7 +387,17 @@ const lines = [
     "",
   ]),
 ];
+lines.push(
+  "## Speed on the DistilRoBERTa-sized model",
+  "",
+  `${SPEED_PAIRS.toLocaleString("en-US")} ESCI-like pairs end to end (tokenization included), ${THREADS} threads, fastest of two passes, all in one process on ${(({ cpu, vcpus }) => `${cpu}, ${vcpus} vCPUs`)(machine())}.`,
+  "",
+  "| graph | pairs/s | vs float32 |",
+  "|---|--:|--:|",
+  ...speed.map((r) => `| ${r.variant} | ${r.pairsPerSecond.toFixed(1)} | ${r.vsFloat32.toFixed(2)}× |`),
+  "",
+);
 const outDir = join(BENCH, "results");
-writeFileSync(join(outDir, "int8-schemes.json"), JSON.stringify({ date: new Date().toISOString(), results }, null, 2) + "\n");
+writeFileSync(join(outDir, "int8-schemes.json"), JSON.stringify({ date: new Date().toISOString(), machine: machine(), results, speed }, null, 2) + "\n");
 writeFileSync(join(outDir, "int8-schemes.md"), lines.join("\n"));
 process.stdout.write(lines.join("\n"));
