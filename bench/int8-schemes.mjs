@@ -12,7 +12,8 @@
  * weights with the activations in two int8 passes (≈ 16 bits, twice the GEMMs), and mixed
  * precision that keeps the most sensitive MatMuls float32 (chosen on synthetic pairs).
  * A last section times float32, esci's int8 and the two-pass graph on the benchmark's
- * DistilRoBERTa-sized model, so the accuracy each scheme buys is set against its speed.
+ * DistilRoBERTa-sized model, so the accuracy each scheme buys is set against its speed, and
+ * ONNX Runtime's 16-bit integer GEMM against float32.
  *
  *   node bench/int8-schemes.mjs     → bench/results/int8-schemes.{json,md}
  */
@@ -28,6 +29,7 @@ const { readConfig } = await import("../dist/src/models/config.js");
 const { familyFor } = await import("../dist/src/models/registry.js");
 const { ALL_FUSIONS, INT8_FUSIONS } = await import("../dist/src/models/encoder.js");
 const { exportGraph, MODEL_FILE } = await import("../dist/src/onnx/export.js");
+const { GraphBuilder } = await import("../dist/src/onnx/graph.js");
 const { quantizeColumns, quantizeMatMulWeights } = await import("../dist/src/onnx/quantize.js");
 const { OnnxSession } = await import("../dist/src/onnx/session.js");
 const { loadTokenizer } = await import("../dist/src/tokenizer/index.js");
@@ -365,6 +367,42 @@ async function speeds() {
   return rows.map((r) => ({ ...r, vsFloat32: r.pairsPerSecond / rows[0].pairsPerSecond }));
 }
 const speed = await speeds();
+
+/**
+ * ONNX Runtime's only 16-bit integer GEMM, com.microsoft MatMulInteger16, against float32 MatMul
+ * on one FFN-sized product (512 token rows): would 16-bit activations and weights be a way out?
+ */
+async function int16Gemm() {
+  const [M, K, N] = [512, 768, 3072];
+  const random = (n, f) => Array.from({ length: n }, f);
+  const variants = [
+    ["float32 MatMul", 1, (n) => Float32Array.from(random(n, () => Math.random() - 0.5)), "MatMul", "", 1],
+    ["com.microsoft MatMulInteger16", 5, (n) => Int16Array.from(random(n, () => Math.round(Math.random() * 2000 - 1000))), "MatMulInteger16", "com.microsoft", 6],
+  ];
+  const rows = [];
+  for (const [name, type, values, op, domain, outType] of variants) {
+    const g = new GraphBuilder(op);
+    const x = g.input("x", type, [M, K]);
+    const w = g.weight({ name: "w", dataType: type, dims: [K, N], produce: () => values(K * N) });
+    g.output(g.op(op, [x, w], undefined, domain || undefined), "y", outType, [M, N]);
+    const out = join(WORK, op);
+    exportGraph(g, out);
+    const session = await ort.InferenceSession.create(join(out, MODEL_FILE), { intraOpNumThreads: THREADS });
+    const feeds = { x: new ort.Tensor(type === 1 ? "float32" : "int16", values(M * K), [M, K]) };
+    for (let i = 0; i < 3; i++) await session.run(feeds);
+    const times = [];
+    for (let i = 0; i < 10; i++) {
+      const start = performance.now();
+      await session.run(feeds);
+      times.push(performance.now() - start);
+    }
+    await session.release();
+    const ms = times.sort((a, b) => a - b)[5];
+    rows.push({ op: name, ms, opsPerSecond: (2 * M * K * N) / (ms / 1000) });
+  }
+  return { shape: [M, K, N], rows };
+}
+const int16 = await int16Gemm();
 rmSync(WORK, { recursive: true, force: true });
 
 const pct = (x) => `${(100 * x).toFixed(2)}%`;
@@ -396,8 +434,14 @@ lines.push(
   "|---|--:|--:|",
   ...speed.map((r) => `| ${r.variant} | ${r.pairsPerSecond.toFixed(1)} | ${r.vsFloat32.toFixed(2)}× |`),
   "",
+  `A 16-bit integer GEMM is no way out either: one ${int16.shape.join(" × ")} product (M × K × N), median of 10 calls, same process:`,
+  "",
+  "| op | ms | GOP/s (a multiply-add is 2) |",
+  "|---|--:|--:|",
+  ...int16.rows.map((r) => `| ${r.op} | ${r.ms.toFixed(2)} | ${(r.opsPerSecond / 1e9).toFixed(0)} |`),
+  "",
 );
 const outDir = join(BENCH, "results");
-writeFileSync(join(outDir, "int8-schemes.json"), JSON.stringify({ date: new Date().toISOString(), machine: machine(), results, speed }, null, 2) + "\n");
+writeFileSync(join(outDir, "int8-schemes.json"), JSON.stringify({ date: new Date().toISOString(), machine: machine(), results, speed, int16 }, null, 2) + "\n");
 writeFileSync(join(outDir, "int8-schemes.md"), lines.join("\n"));
 process.stdout.write(lines.join("\n"));
