@@ -12,7 +12,7 @@ import { basename, dirname, join } from "node:path";
 import { MODEL_FILE } from "./export.js";
 
 /** Bump when the graph builders change what they emit, so old cache entries are not reused. */
-export const BUILDER_VERSION = "3";
+export const BUILDER_VERSION = "4";
 
 export function cacheRoot(): string {
   if (process.env.ESCI_CACHE) return process.env.ESCI_CACHE;
