@@ -123,12 +123,15 @@ export function activation(g: GraphBuilder, x: string, act: EncoderConfig["hidde
   }
 }
 
-/** [B,T] int64 mask → [B,1,1,T] float additive bias (0 keep, FLOAT32_MIN masked), as HF. */
-function attentionBias(g: GraphBuilder, mask: string): string {
+/**
+ * [B,T] integer mask → float additive bias (0 keep, FLOAT32_MIN masked), as HF, with unit axes
+ * inserted at `axes`: [B,1,1,T] by default, for scores (B,heads,queries,T).
+ */
+function attentionBias(g: GraphBuilder, mask: string, axes = [1, 2]): string {
   const m = g.op("Cast", [mask], { to: DataType.FLOAT });
   const inv = g.op("Sub", [g.constF32([1], []), m]);
   const bias = g.mul(inv, g.constF32([FLOAT32_MIN], []));
-  return g.op("Unsqueeze", [bias, g.constI64([1, 2])]);
+  return g.op("Unsqueeze", [bias, g.constI64(axes)]);
 }
 
 /** Self-attention of `x` (B,T,H); queries come from `queries` (B,Tq,H): `x` itself, or its first row. */
@@ -167,7 +170,7 @@ function selfAttentionFused(
 ): string {
   const H = cfg.hiddenSize;
   const s = `${p}.attention.self`;
-  if (queries !== x) return firstRowAttentionRowMajor(g, w, x, queries, g.op("Squeeze", [attentionBias(g, mask32), g.constI64([1])]), s, cfg);
+  if (queries !== x) return firstRowAttentionRowMajor(g, w, x, queries, attentionBias(g, mask32, [1]), s, cfg);
   const names = ["query", "key", "value"];
   const packed = (which: string[], init: string) => w.concatLinearT(g, which.map((n) => `${s}.${n}.weight`), H, H, init);
   const bqkv = w.concatRows(g, names.map((n) => `${s}.${n}.bias`), [H], `${s}.qkv.bias`);
