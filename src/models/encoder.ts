@@ -362,12 +362,6 @@ function featureMajorBlock(g: GraphBuilder, w: Weights, cfg: EncoderConfig, atte
   const act = ffnActivation(g, cfg, fusedGelu);
   return (h, p, firstOnly) => {
     const s = `${p}.attention.self`;
-    const names = (which: string[], suffix: string) => which.map((n) => `${s}.${n}.${suffix}`);
-    /** The projections `which` stacked into one [k·H, H] weight and [k·H] bias, named `${s}.${tag}.…`. */
-    const stacked = (which: string[], tag: string) => ({
-      weight: w.concatRows(g, names(which, "weight"), [H, H], `${s}.${tag}.weight`),
-      bias: w.concatRows(g, names(which, "bias"), [H], `${s}.${tag}.bias`),
-    });
     const queries = firstOnly ? firstRow(g, h) : h; // (B,Tq,H)
     const rows = g.reshape(h, [-1, H]);
     const perHead = (xT: string, k: number) => g.reshape(xT, [k * NH, HD, -1]); // [k·NH, HD, R]
@@ -380,8 +374,9 @@ function featureMajorBlock(g: GraphBuilder, w: Weights, cfg: EncoderConfig, atte
       }); // [NH, B, HD]
       ctxT = g.reshape(g.transpose(ctx, [0, 2, 1]), [H, -1]);
     } else {
-      const qkv = stacked(["query", "key", "value"], "qkv");
-      const [q, k, v] = g.node("Split", [perHead(project(qkv.weight, qkv.bias, rows, 3 * H), 3)], { count: 3, attrs: { axis: 0 }, prefix: "qkv" }); // [NH, HD, R]
+      // The Q, K and V projections stacked into one [3·H, H] weight and [3·H] bias.
+      const qkv = (suffix: string, dims: number[]) => w.concatRows(g, ["query", "key", "value"].map((n) => `${s}.${n}.${suffix}`), dims, `${s}.qkv.${suffix}`);
+      const [q, k, v] = g.node("Split", [perHead(project(qkv("weight", [H, H]), qkv("bias", [H]), rows, 3 * H), 3)], { count: 3, attrs: { axis: 0 }, prefix: "qkv" }); // [NH, HD, R]
       const scores = g.op("FusedMatMul", [q, k], { transA: 1, alpha: { float: 1 / Math.sqrt(HD) } }, MS_DOMAIN); // [NH, R, R]
       const probs = g.op("Softmax", [g.add(scores, maskAll)], { axis: -1 });
       ctxT = g.reshape(g.op("FusedMatMul", [v, probs], { transB: 1 }, MS_DOMAIN), [H, -1]);
