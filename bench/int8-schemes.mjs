@@ -29,7 +29,7 @@ const { readConfig } = await import("../dist/src/models/config.js");
 const { familyFor } = await import("../dist/src/models/registry.js");
 const { ALL_FUSIONS, INT8_FUSIONS } = await import("../dist/src/models/encoder.js");
 const { exportGraph, MODEL_FILE } = await import("../dist/src/onnx/export.js");
-const { GraphBuilder } = await import("../dist/src/onnx/graph.js");
+const { GraphBuilder, MS_DOMAIN } = await import("../dist/src/onnx/graph.js");
 const { quantizeColumns, quantizeMatMulWeights } = await import("../dist/src/onnx/quantize.js");
 const { OnnxSession } = await import("../dist/src/onnx/session.js");
 const { loadTokenizer } = await import("../dist/src/tokenizer/index.js");
@@ -143,7 +143,7 @@ function matMulNBits(block, accuracyLevel) {
       const sName = g.weight({ name: `${weight.name}:nbits-scale`, dataType: 1, dims: [N * blocks], produce: () => scales });
       Object.assign(node, {
         opType: "MatMulNBits",
-        domain: "com.microsoft",
+        domain: MS_DOMAIN,
         inputs: [node.inputs[0], qName, sName],
         attributes: { K, N, bits: 8, block_size: block, accuracy_level: accuracyLevel },
       });
@@ -281,8 +281,8 @@ function twoPassActivations(g) {
       return [q, scale, zero, ...g.node("DynamicQuantizeLinear", [residual], { count: 3 })];
     });
     const start = g.nodes.length;
-    const coarse = g.op("MatMulIntegerToFloat", [xq, wq, xScale, wScale, xZero, wZero, ...(bias ? [bias] : [])], undefined, "com.microsoft");
-    const fine = g.op("MatMulIntegerToFloat", [rq, wq, rScale, wScale, rZero, wZero], undefined, "com.microsoft");
+    const coarse = g.op("MatMulIntegerToFloat", [xq, wq, xScale, wScale, xZero, wZero, ...(bias ? [bias] : [])], undefined, MS_DOMAIN);
+    const fine = g.op("MatMulIntegerToFloat", [rq, wq, rScale, wScale, rZero, wZero], undefined, MS_DOMAIN);
     g.node("Add", [coarse, fine], { outputs: [y] });
     const added = g.nodes.splice(start);
     g.nodes.splice(g.nodes.indexOf(node), 1, ...added);
@@ -376,15 +376,15 @@ async function int16Gemm() {
   const [M, K, N] = [512, 768, 3072];
   const random = (n, f) => Array.from({ length: n }, f);
   const variants = [
-    ["float32 MatMul", 1, (n) => Float32Array.from(random(n, () => Math.random() - 0.5)), "MatMul", "", 1],
-    ["com.microsoft MatMulInteger16", 5, (n) => Int16Array.from(random(n, () => Math.round(Math.random() * 2000 - 1000))), "MatMulInteger16", "com.microsoft", 6],
+    ["float32 MatMul", 1, (n) => Float32Array.from(random(n, () => Math.random() - 0.5)), "MatMul", undefined, 1],
+    ["com.microsoft MatMulInteger16", 5, (n) => Int16Array.from(random(n, () => Math.round(Math.random() * 2000 - 1000))), "MatMulInteger16", MS_DOMAIN, 6],
   ];
   const rows = [];
   for (const [name, type, values, op, domain, outType] of variants) {
     const g = new GraphBuilder(op);
     const x = g.input("x", type, [M, K]);
     const w = g.weight({ name: "w", dataType: type, dims: [K, N], produce: () => values(K * N) });
-    g.output(g.op(op, [x, w], undefined, domain || undefined), "y", outType, [M, N]);
+    g.output(g.op(op, [x, w], undefined, domain), "y", outType, [M, N]);
     const out = join(WORK, op);
     exportGraph(g, out);
     const session = await ort.InferenceSession.create(join(out, MODEL_FILE), { intraOpNumThreads: THREADS });
