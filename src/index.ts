@@ -1,6 +1,9 @@
 /**
- * esci's public API: everything a Node.js back end needs to run, evaluate, fine-tune and serve
- * ESCI relevance models. Each group below is a folder of src/ with its own index.
+ * esci's root API: the models and the ESCI toolkit — what a Node.js back end needs to score and
+ * evaluate pairs. It stays light (no HTTP framework, no trainer, no database drivers), so that
+ * `import "esci"` costs what loading a model costs. The rest are subpath exports with their own
+ * index: `esci/search` (catalog stores, two-stage search), `esci/train` (fine-tuning) and
+ * `esci/server` (the HTTP service). test/package/root-import.test.ts walks the import graph.
  */
 
 // Models: cross-encoders and bi-encoders on ONNX Runtime.
@@ -16,14 +19,5 @@ export { resolveModel, modelFile, type ResolveModelOptions, type ResolvedModel }
 
 // ESCI toolkit: dataset readers, KDD Cup metrics, scoring files, reports.
 export * as esci from "./esci/index.js";
-
-// Two-stage search: catalog stores, hybrid retrieval, reranking by expected gain, substitutes.
-export * as search from "./search/index.js";
-
-// Fine-tuning.
-export { train, type TrainHooks, type TrainOptions } from "./train/index.js";
-
-// HTTP service.
-export { startServer } from "./server/index.js";
 
 export { EsciError, ERROR_TABLE, type ErrorCode } from "./errors/index.js";
