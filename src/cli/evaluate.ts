@@ -8,7 +8,7 @@ import type { EsciFilter } from "../esci/dataset.js";
 import { evaluateFiles, evaluateScorer, type Metrics, type Task } from "../esci/evaluate.js";
 import { renderSummary, writeReport } from "../esci/report/html.js";
 import { join } from "node:path";
-import { writeFileAtomic } from "../esci/io/atomic.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { bool, num, parseFlags, requireStr, str, type Parsed } from "./args.js";
 import { runStoreTask1 } from "./search.js";
 import { DATASET_FLAGS, parseOnError, parseVersion } from "./classify.js";

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { EsciError } from "../errors/index.js";
 import { PRODUCTS_FILE } from "../esci/dataset.js";
-import { readTableBatches } from "../esci/io/table.js";
+import { readTableBatches } from "../io/table.js";
 import { IssueLog, describeIssue } from "../esci/issues.js";
 import { catalogFile } from "../search/catalog.js";
 import { DEFAULT_EMBED_MODEL, indexCatalog, type IndexResult } from "../search/indexer.js";

@@ -13,7 +13,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { EsciError, isEsciError } from "../errors/index.js";
 import type { Pair, PairPrediction, PairScorer } from "../models/types.js";
-import { ResumableOutput } from "./io/resumable.js";
+import { ResumableOutput } from "../io/resumable.js";
 import { IssueLog, type InputIssue, type OnError, type SkippedSummary } from "./issues.js";
 import { openPairSource, type PairRecord } from "./pairs.js";
 import { formatPredictionLine } from "./predictions.js";

@@ -16,7 +16,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { EsciError } from "../errors/index.js";
-import { openParquet, type ColumnValues } from "./io/parquet.js";
+import { openParquet, type ColumnValues } from "../io/parquet.js";
 import { raise, type InputIssue, type IssueHandler } from "./issues.js";
 import { parseEsciLabel, type EsciLabel } from "./labels.js";
 import type { PairRecord, PairSource } from "./pairs.js";

@@ -7,7 +7,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { TextEmbedder } from "../models/types.js";
-import { countTableRows, readTableBatches, type TableRow } from "./io/table.js";
+import { countTableRows, readTableBatches, type TableRow } from "../io/table.js";
 import { raise } from "./issues.js";
 import { checkText, toJsonValue } from "./values.js";
 

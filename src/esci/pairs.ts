@@ -9,7 +9,7 @@
  */
 import { stat } from "node:fs/promises";
 import { EsciError } from "../errors/index.js";
-import { countTableRows, readTableBatches, tableFormatOf } from "./io/table.js";
+import { countTableRows, readTableBatches, tableFormatOf } from "../io/table.js";
 import { raise, type IssueHandler } from "./issues.js";
 import { parseEsciLabel, type EsciLabel } from "./labels.js";
 import { checkId, checkText, isAbsent } from "./values.js";

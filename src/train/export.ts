@@ -10,7 +10,7 @@
  */
 import { copyFileSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../esci/io/atomic.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import type { Parameter } from "../autodiff/training-graph.js";
 import { transpose2d } from "../models/weights.js";
 import { writeSafetensors, type TensorToWrite } from "../safetensors/index.js";

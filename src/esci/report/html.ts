@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { Metrics } from "../evaluate.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { writeFileAtomic } from "../../io/atomic.js";
 import { describeIssue } from "../issues.js";
 import { ESCI_LABEL_NAMES } from "../labels.js";
 import { confusionHeatmap, esc, perClassBars, reliabilityDiagram, scoreDistributions } from "./svg.js";

@@ -7,7 +7,7 @@
  */
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
-import { EsciError } from "../../errors/index.js";
+import { EsciError } from "../errors/index.js";
 import { readCsvBatches } from "./csv.js";
 import { readLineBatches } from "./lines.js";
 import { openParquet } from "./parquet.js";

@@ -14,7 +14,7 @@
  */
 import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { EsciError } from "../../errors/index.js";
+import { EsciError } from "../errors/index.js";
 import { writeFileAtomic } from "./atomic.js";
 
 export interface Marker<S> {
