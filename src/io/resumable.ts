@@ -12,10 +12,10 @@
  * The marker carries a fingerprint of the input and settings; resuming with different ones is a
  * CONFLICT rather than a file that mixes two runs.
  */
-import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { EsciError } from "../errors/index.js";
-import { writeFileAtomic } from "./atomic.js";
+import { moveIntoPlace, writeFileAtomic } from "./atomic.js";
 
 export interface Marker<S> {
   version: 1;
@@ -141,7 +141,7 @@ export class ResumableOutput<S = unknown> {
       await this.commit(consumed, state);
       await this.fh.close();
       this.closed = true;
-      await rename(ResumableOutput.partialPath(this.path), this.path);
+      await moveIntoPlace(ResumableOutput.partialPath(this.path), this.path);
     }
     await unlink(ResumableOutput.markerPath(this.path)).catch(() => {});
   }
