@@ -8,6 +8,7 @@ import { EsciError } from "../errors/index.js";
 import { classifyFile } from "../esci/classify.js";
 import type { DatasetVersion } from "../esci/dataset.js";
 import type { OnError } from "../esci/issues.js";
+import { checkOutputPath } from "../io/output-path.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
@@ -89,6 +90,7 @@ async function run(argv: string[]): Promise<number> {
   const onError = parseOnError(p);
   const version = parseVersion(p);
   const limit = num(p, "limit", { integer: true, min: 1 });
+  if (input !== undefined) await checkOutputPath(requireStr(p, "output"), { inputs: [input, str(p, "model")], label: "--output" });
 
   const model = await loadCrossEncoder(p);
   try {

@@ -5,6 +5,7 @@
 import { EsciError } from "../errors/index.js";
 import { classifyFile } from "../esci/classify.js";
 import { embedFile } from "../esci/embed.js";
+import { checkOutputPath } from "../io/output-path.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
 import { DEFAULT_BI_ENCODER, loadBiEncoder, loadCrossEncoder, MODEL_FLAGS, MODEL_FLAGS_HELP } from "./model-flags.js";
@@ -37,6 +38,7 @@ export const predictCommand: Command = {
     const output = requireStr(p, "output");
     const batchSize = num(p, "batch-size", { integer: true, min: 1 });
     const maxLength = num(p, "max-length", { integer: true, min: 2 });
+    await checkOutputPath(output, { inputs: [input, str(p, "model")], label: "--output" });
     const bar = new ProgressBar({ label: task === "embed" ? "embedding" : "scoring", unit: task === "embed" ? "texts" : "pairs", quiet: bool(p, "quiet") });
     if (task === "embed") {
       const be = await loadBiEncoder(p);
