@@ -59,7 +59,7 @@ export async function* readCatalog(path: string, batchRows: number, options: Cat
   let ordinal = 0;
   let pending: CatalogProduct[] = [];
   let pendingRows = 0;
-  for await (const rows of readTableBatches(file)) {
+  for await (const rows of readTableBatches(file, { onIssue: options.onIssue })) {
     for (const r of rows) {
       ordinal++;
       if (ordinal <= skip) continue;
