@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readTableBatches } from "../dist/src/esci/io/table.js";
+import { readTableBatches } from "../dist/src/io/table.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sample = process.argv[2] ?? join(here, "..", "..", "shared", "data", "esci-sample");

@@ -4,14 +4,17 @@
  * This file only parses flags, loads the CrossEncoder and draws progress; scoring, the resumable
  * output and the row format live in esci/classify.ts so `esci predict` and tests share them.
  */
-import { EsciError } from "../errors/index.js";
+import { readFile, rm, stat } from "node:fs/promises";
+import { EsciError, isEsciError } from "../errors/index.js";
 import { classifyFile } from "../esci/classify.js";
 import type { DatasetVersion } from "../esci/dataset.js";
 import type { OnError } from "../esci/issues.js";
+import { checkOutputPath } from "../io/output-path.js";
+import { ResumableOutput } from "../io/resumable.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
-import { DEFAULT_CROSS_ENCODER, loadCrossEncoder, MODEL_FLAGS, MODEL_FLAGS_HELP } from "./model-flags.js";
+import { DEFAULT_CROSS_ENCODER, loadCrossEncoder, MODEL_FLAGS, MODEL_FLAGS_HELP, modelRef } from "./model-flags.js";
 
 /** Flags that select rows of an ESCI dataset directory. */
 export const DATASET_FLAGS: Options = {
@@ -34,6 +37,36 @@ export function parseVersion(p: Parsed, fallback?: DatasetVersion): DatasetVersi
     throw new EsciError("INVALID_ARGUMENT", `--version must be small, large or all, got "${v}"`);
   }
   return v;
+}
+
+/** The model settings a resumed run must share with the interrupted one (with the input's, in esci/classify.ts). */
+export function modelFingerprint(p: Parsed, labels: readonly string[]): Record<string, unknown> {
+  return { model: modelRef(str(p, "model") ?? DEFAULT_CROSS_ENCODER), revision: str(p, "revision"), labels, quantize: str(p, "quantize") };
+}
+
+/**
+ * A run that failed after committing rows keeps OUT.partial and OUT.progress.json so that
+ * --resume can go on; the error then says so, and how to continue or clean up, instead of leaving
+ * the files unexplained. A run that failed before its first commit leaves nothing: its empty
+ * OUT.partial is removed.
+ */
+export async function explainKeptPartial(e: unknown, output: string): Promise<unknown> {
+  const partial = ResumableOutput.partialPath(output);
+  const marker = ResumableOutput.markerPath(output);
+  if (isEsciError(e) && e.code === "CONFLICT") return e; // a refused --resume: its message says what to do
+  let rows: number;
+  try {
+    rows = (JSON.parse(await readFile(marker, "utf8")) as { consumed: number }).consumed;
+  } catch {
+    if ((await stat(partial).catch(() => undefined))?.size === 0) await rm(partial, { force: true });
+    return e;
+  }
+  const note =
+    `${partial} keeps the ${rows.toLocaleString("en-US")} rows finished before the failure: ` +
+    `fix the cause and rerun the same command with --resume to continue from there, or delete ${partial} and ${marker}`;
+  if (isEsciError(e)) return new EsciError(e.code, `${e.message}\n${note}`, e.details, { cause: e });
+  process.stderr.write(`esci: ${note}\n`);
+  return e;
 }
 
 const HELP = `Usage:
@@ -78,17 +111,22 @@ async function run(argv: string[]): Promise<number> {
   const query = str(p, "query");
   const product = str(p, "product");
   const input = str(p, "input");
-  if ((query !== undefined || product !== undefined) && input !== undefined) {
-    throw new EsciError("INVALID_ARGUMENT", "give either --query and --product, or --input and --output");
+  const output = str(p, "output");
+  if ((query !== undefined || product !== undefined) && (input !== undefined || output !== undefined)) {
+    throw new EsciError("INVALID_ARGUMENT", "give either --query and --product (one pair), or --input and --output (a file), not both");
   }
   if (input === undefined) {
-    if (query === undefined || product === undefined) throw new EsciError("INVALID_ARGUMENT", "missing --query and --product (or --input and --output)");
+    if (output !== undefined) throw new EsciError("INVALID_ARGUMENT", "--output needs --input (the file of pairs to classify)");
+    if (query !== undefined && product === undefined) throw new EsciError("INVALID_ARGUMENT", "--query needs --product (the product text to classify against the query)");
+    if (product !== undefined && query === undefined) throw new EsciError("INVALID_ARGUMENT", "--product needs --query (the search query to classify the product against)");
+    if (query === undefined) throw new EsciError("INVALID_ARGUMENT", "nothing to classify: give --query and --product (one pair), or --input FILE and --output FILE");
   } else requireStr(p, "output");
   const batchSize = num(p, "batch-size", { integer: true, min: 1 });
   const maxLength = num(p, "max-length", { integer: true, min: 3 });
   const onError = parseOnError(p);
   const version = parseVersion(p);
   const limit = num(p, "limit", { integer: true, min: 1 });
+  if (input !== undefined) await checkOutputPath(requireStr(p, "output"), { inputs: [input, str(p, "model")], label: "--output" });
 
   const model = await loadCrossEncoder(p);
   try {
@@ -102,11 +140,10 @@ async function run(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    const output = requireStr(p, "output");
     const bar = new ProgressBar({ label: "classify", unit: "pairs", quiet: bool(p, "quiet") });
     const result = await classifyFile(model, {
       input,
-      output,
+      output: output as string,
       resume: bool(p, "resume"),
       onError,
       batchSize,
@@ -116,8 +153,11 @@ async function run(argv: string[]): Promise<number> {
       version,
       limit,
       template: str(p, "template"),
-      fingerprint: JSON.stringify({ model: str(p, "model") ?? DEFAULT_CROSS_ENCODER, revision: str(p, "revision"), labels: model.labels, quantize: str(p, "quantize") }),
+      fingerprint: modelFingerprint(p, model.labels),
       onProgress: (done, total) => bar.update(done, total),
+      onResume: (done) => bar.resumeAt(done),
+    }).catch(async (e: unknown) => {
+      throw await explainKeptPartial(e, output as string);
     });
     bar.finish();
     const lines = [`wrote ${result.written.toLocaleString("en-US")} rows to ${output}`];

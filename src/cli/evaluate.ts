@@ -7,9 +7,9 @@ import { EsciError } from "../errors/index.js";
 import type { EsciFilter } from "../esci/dataset.js";
 import { evaluateFiles, evaluateScorer, type Metrics, type Task } from "../esci/evaluate.js";
 import { renderSummary, writeReport } from "../esci/report/html.js";
-import { join } from "node:path";
-import { writeFileAtomic } from "../esci/io/atomic.js";
+import { checkOutputPath } from "../io/output-path.js";
 import { bool, num, parseFlags, requireStr, str, type Parsed } from "./args.js";
+import { writeStoreReport } from "../search/report.js";
 import { runStoreTask1 } from "./search.js";
 import { DATASET_FLAGS, parseOnError, parseVersion } from "./classify.js";
 import { loadCrossEncoder, MODEL_FLAGS } from "./model-flags.js";
@@ -88,6 +88,7 @@ async function run(argv: string[]): Promise<number> {
   const data = str(p, "data");
   const model = str(p, "model");
   const quiet = bool(p, "quiet");
+  await checkOutputPath(report, { kind: "directory", inputs: [predictions, gold, data, model], label: "--report" });
 
   let metrics: Metrics;
   if (predictions !== undefined || gold !== undefined) {
@@ -141,19 +142,20 @@ async function runStore(p: Parsed): Promise<number> {
     version: parseVersion(p, "small"),
     limit: num(p, "limit", { integer: true, min: 1 }),
   };
+  const data = requireStr(p, "data");
+  const report = str(p, "report");
+  if (report !== undefined) await checkOutputPath(report, { kind: "directory", inputs: [data], label: "--report" });
   const { result, text } = await runStoreTask1(p, {
-    data: requireStr(p, "data"),
+    data,
     filter,
     rerankModel: str(p, "model"),
     noRerank: bool(p, "no-rerank"),
     template: str(p, "template"),
   });
   process.stdout.write(text);
-  const report = str(p, "report");
   if (report !== undefined) {
-    const file = join(report, "metrics.json");
-    await writeFileAtomic(file, JSON.stringify({ task1_store: result }, null, 2) + "\n");
-    process.stderr.write(`wrote ${file}\n`);
+    const out = await writeStoreReport(report, result);
+    process.stderr.write(`wrote ${out.metrics} and ${out.html}\n`);
   }
   return 0;
 }

@@ -8,12 +8,13 @@ import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { EsciError } from "../errors/index.js";
 import { PRODUCTS_FILE } from "../esci/dataset.js";
-import { readTableBatches } from "../esci/io/table.js";
+import { readTableBatches } from "../io/table.js";
 import { IssueLog, describeIssue } from "../esci/issues.js";
 import { catalogFile } from "../search/catalog.js";
 import { DEFAULT_EMBED_MODEL, indexCatalog, type IndexResult } from "../search/indexer.js";
 import { DEFAULT_EMBED_TEMPLATE } from "../search/product.js";
-import { openStore, type StoreInfo } from "../search/store.js";
+import { openStore, storeFile, type StoreInfo } from "../search/store.js";
+import { checkOutputPath } from "../io/output-path.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
@@ -117,6 +118,8 @@ async function run(argv: string[]): Promise<number> {
   const deleteIds = ((p.values.delete as string[] | undefined) ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
   const deleteFrom = str(p, "delete-from");
   if (deleteFrom) deleteIds.push(...(await readIds(deleteFrom)));
+  const file = storeFile(spec);
+  if (file !== undefined) await checkOutputPath(file, { inputs: [catalog, deleteFrom], label: "--store" });
   const locale = str(p, "locale") ?? (catalog && isEsciProducts(await catalogFile(catalog)) ? "us" : undefined);
 
   const store = await openStore(spec);

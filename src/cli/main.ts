@@ -3,18 +3,28 @@
  * The `esci` command line: a registry of subcommands, one file each in this folder.
  * This is the only place (with server/) that turns an EsciError into an exit status, via ERROR_TABLE.
  */
+import { readFileSync } from "node:fs";
 import { ERROR_TABLE, isEsciError } from "../errors/index.js";
 import { commands } from "./commands.js";
 
 function usage(): string {
   const lines = ["Usage: esci <command> [flags]", "", "Commands:"];
   for (const c of commands) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
-  lines.push("", "Run `esci <command> --help` for a command's flags.");
+  lines.push("", "Run `esci <command> --help` for a command's flags, `esci --version` for the version.");
   return lines.join("\n");
+}
+
+/** package.json's version (dist/src/cli/main.js → ../../../package.json, as installed by npm). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-v" || name === "version") {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(usage() + "\n");
     return name ? 0 : 2;

@@ -5,13 +5,15 @@
 import { EsciError } from "../errors/index.js";
 import { classifyFile } from "../esci/classify.js";
 import { embedFile } from "../esci/embed.js";
+import { checkOutputPath } from "../io/output-path.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
+import { explainKeptPartial, modelFingerprint } from "./classify.js";
 import type { Command } from "./command.js";
 import { DEFAULT_BI_ENCODER, loadBiEncoder, loadCrossEncoder, MODEL_FLAGS, MODEL_FLAGS_HELP } from "./model-flags.js";
 import { ProgressBar } from "./progress.js";
 
 const HELP = `Usage:
-  esci predict --model M --input FILE --output FILE [--batch-size N] [--max-length N] [--labels a,b,…]
+  esci predict --model M --input FILE --output FILE [--resume] [--batch-size N] [--max-length N] [--labels a,b,…]
   esci predict --task embed --model B --input FILE --output FILE
 
 Reads JSONL, CSV or Parquet. The classify task (default) needs "query" and "product" fields and
@@ -22,7 +24,9 @@ sigmoid of a one-logit head) and "label" (the arg-max name). The embed task need
 Flags:
   --task classify|embed
   --input FILE         rows to score
-  --output FILE        JSONL output (appears when complete)
+  --output FILE        JSONL output (appears when complete; until then FILE.partial and
+                       FILE.progress.json record the rows done)
+  --resume             classify: continue an interrupted or failed run with the same input and settings
 ${MODEL_FLAGS_HELP}`;
 
 export const predictCommand: Command = {
@@ -30,15 +34,17 @@ export const predictCommand: Command = {
   summary: "score query–product pairs (or embed texts) from a file into JSONL",
   help: HELP,
   async run(argv) {
-    const p = parseFlags(argv, { ...MODEL_FLAGS, task: { type: "string" }, input: { type: "string" }, output: { type: "string" } });
+    const p = parseFlags(argv, { ...MODEL_FLAGS, task: { type: "string" }, input: { type: "string" }, output: { type: "string" }, resume: { type: "boolean" } });
     const task = str(p, "task") ?? "classify";
     if (task !== "classify" && task !== "embed") throw new EsciError("INVALID_ARGUMENT", `--task must be classify or embed, got "${task}"`);
     const input = requireStr(p, "input");
     const output = requireStr(p, "output");
     const batchSize = num(p, "batch-size", { integer: true, min: 1 });
     const maxLength = num(p, "max-length", { integer: true, min: 2 });
+    await checkOutputPath(output, { inputs: [input, str(p, "model")], label: "--output" });
     const bar = new ProgressBar({ label: task === "embed" ? "embedding" : "scoring", unit: task === "embed" ? "texts" : "pairs", quiet: bool(p, "quiet") });
     if (task === "embed") {
+      if (bool(p, "resume")) throw new EsciError("INVALID_ARGUMENT", "--resume applies to the classify task; an embed run writes its output in one go");
       const be = await loadBiEncoder(p);
       try {
         const r = await embedFile(be, { input, output, batchSize, maxLength, onProgress: (d, t) => bar.update(d, t) });
@@ -51,7 +57,18 @@ export const predictCommand: Command = {
     }
     const ce = await loadCrossEncoder(p);
     try {
-      const r = await classifyFile(ce, { input, output, batchSize, maxLength, onProgress: (d, t) => bar.update(d, t) });
+      const r = await classifyFile(ce, {
+        input,
+        output,
+        batchSize,
+        maxLength,
+        resume: bool(p, "resume"),
+        fingerprint: modelFingerprint(p, ce.labels),
+        onProgress: (d, t) => bar.update(d, t),
+        onResume: (d) => bar.resumeAt(d),
+      }).catch(async (e: unknown) => {
+        throw await explainKeptPartial(e, output);
+      });
       bar.finish();
       process.stderr.write(`esci: wrote ${r.written} predictions to ${output}\n`);
     } finally {

@@ -5,6 +5,8 @@
  * `bar.update` to it. The bar writes to stderr (stdout may carry results), redraws at most ~10
  * times a second, and shows done/total, rate, ETA and free-form fields such as `loss=0.31`.
  * When stderr is not a TTY it prints a plain line every few seconds instead of redrawing.
+ * A resumed run starts the bar at the work already done (`resumeAt`): the rate and ETA count only
+ * what this run does, not the rows it skipped.
  */
 
 export interface ProgressOptions {
@@ -42,8 +44,10 @@ export function formatDuration(seconds: number): string {
 
 export class ProgressBar {
   private done = 0;
+  /** Work done before this run (a resume): shown in the count, left out of the rate. */
+  private base = 0;
   private total: number | undefined;
-  private readonly start = Date.now();
+  private start = Date.now();
   private lastDraw = 0;
   private fields: Record<string, string | number> = {};
   private readonly stream: NodeJS.WriteStream;
@@ -66,6 +70,12 @@ export class ProgressBar {
     this.draw(false);
   }
 
+  /** This run continues after `done` units of an earlier one; the clock restarts here. */
+  resumeAt(done: number): void {
+    this.base = this.done = done;
+    this.start = Date.now();
+  }
+
   increment(by = 1, fields?: Record<string, string | number>): void {
     this.update(this.done + by, undefined, fields);
   }
@@ -81,7 +91,7 @@ export class ProgressBar {
   render(width = 30): string {
     const unit = this.opts.unit ?? "";
     const elapsed = (Date.now() - this.start) / 1000;
-    const rate = elapsed > 0 ? this.done / elapsed : 0;
+    const rate = elapsed > 0 ? (this.done - this.base) / elapsed : 0;
     const parts = [this.opts.label];
     if (this.total !== undefined && this.total > 0) {
       const frac = Math.min(1, this.done / this.total);

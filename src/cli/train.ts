@@ -3,6 +3,7 @@
  * progress bar; reading data, the model, the loop and checkpoints live in train/.
  */
 import { EsciError } from "../errors/index.js";
+import { checkOutputPath } from "../io/output-path.js";
 import { TRAIN_DEFAULTS, train } from "../train/index.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
@@ -90,11 +91,15 @@ async function run(argv: string[]): Promise<number> {
   let bar: ProgressBar | undefined;
   let tokenizing: ProgressBar | undefined;
   let current = 0;
+  const base = requireStr(p, "base");
+  const data = requireStr(p, "data");
+  const output = requireStr(p, "output");
+  await checkOutputPath(output, { kind: "directory", inputs: [base, data, str(p, "validation")], label: "--output" });
   const summary = await train(
     {
-      base: requireStr(p, "base"),
-      data: requireStr(p, "data"),
-      output: requireStr(p, "output"),
+      base,
+      data,
+      output,
       epochs: num(p, "epochs", { min: 0 }),
       lr: num(p, "lr", { min: 0 }),
       batchSize: num(p, "batch-size", { integer: true, min: 1 }),

@@ -13,7 +13,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { EsciError, isEsciError } from "../errors/index.js";
 import type { Pair, PairPrediction, PairScorer } from "../models/types.js";
-import { ResumableOutput } from "./io/resumable.js";
+import { ResumableOutput } from "../io/resumable.js";
 import { IssueLog, type InputIssue, type OnError, type SkippedSummary } from "./issues.js";
 import { openPairSource, type PairRecord } from "./pairs.js";
 import { formatPredictionLine } from "./predictions.js";
@@ -33,12 +33,14 @@ export interface ClassifyFileOptions extends EsciReadOptions {
   chunkSize?: number;
   maxLength?: number;
   /** Extra identity of the run checked on resume, e.g. the model name and labels. */
-  fingerprint?: string;
+  fingerprint?: Record<string, unknown>;
   /** Commit at most this often (default 1000 ms); every batch when 0. */
   commitIntervalMs?: number;
   /** fsync before each commit (default true). */
   durable?: boolean;
   onProgress?: (done: number, total: number | undefined) => void;
+  /** Called once before scoring when the run resumes after `consumed` records (for rates and ETAs). */
+  onResume?: (consumed: number) => void;
 }
 
 export interface ClassifyFileResult {
@@ -58,20 +60,21 @@ interface MarkerState {
 
 async function fingerprintOf(o: ClassifyFileOptions): Promise<string> {
   const st = await stat(o.input).catch(() => undefined);
+  // Keys are what a refused --resume names, with the old and the new value.
   return JSON.stringify({
     input: resolve(o.input),
-    size: st?.isDirectory() ? undefined : st?.size,
-    mtime: st?.isDirectory() ? undefined : st?.mtimeMs,
-    batchSize: o.batchSize,
-    chunkSize: o.chunkSize ?? 1024,
-    maxLength: o.maxLength,
-    onError: o.onError ?? "fail",
+    "input size (bytes)": st?.isDirectory() ? undefined : st?.size,
+    "input modified": st?.isDirectory() || !st ? undefined : new Date(st.mtimeMs).toISOString(),
+    "batch size": o.batchSize,
+    "chunk size": o.chunkSize ?? 1024,
+    "max length": o.maxLength,
+    "on error": o.onError ?? "fail",
     locale: o.locale,
     split: o.split,
     version: o.version,
     limit: o.limit,
     template: o.template,
-    extra: o.fingerprint,
+    ...o.fingerprint,
   });
 }
 
@@ -92,6 +95,7 @@ export async function classifyFile(scorer: PairScorer, options: ClassifyFileOpti
     return { written: out.resumed?.state?.written ?? 0, resumedFrom: out.resumed?.consumed ?? 0, alreadyComplete: true, skipped: committed.toJSON() };
   }
 
+  if (out.resumed) options.onResume?.(out.resumed.consumed + committed.count);
   const resumeRow = out.resumed?.state?.lastRow ?? 0;
   let pendingIssues: InputIssue[] = [];
   const onIssue =

@@ -16,7 +16,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { EsciError } from "../errors/index.js";
-import { openParquet, type ColumnValues } from "./io/parquet.js";
+import { openParquet, type ColumnValues } from "../io/parquet.js";
 import { raise, type InputIssue, type IssueHandler } from "./issues.js";
 import { parseEsciLabel, type EsciLabel } from "./labels.js";
 import type { PairRecord, PairSource } from "./pairs.js";
@@ -268,9 +268,14 @@ export async function openEsciPairs(dir: string, options: EsciReadOptions & { on
   // Pass 1: which products do the selected judgements need? (issues are reported in pass 2)
   const wanted = new Set<string>();
   let total = 0;
-  for await (const batch of readEsciJudgements(files.examples, { ...options, withQuery: true, onIssue: () => {} })) {
+  let issues = 0;
+  for await (const batch of readEsciJudgements(files.examples, { ...options, withQuery: true, onIssue: () => issues++ })) {
     for (const j of batch) wanted.add(productKey(j.product_locale, j.product_id));
     total += batch.length;
+  }
+  if (total === 0 && issues === 0) {
+    const filters = `locale ${locale}, split ${options.split ?? "all"}, version ${options.version ?? "all"}`;
+    throw new EsciError("INVALID_INPUT", `no rows in ${files.examples} match the selection (${filters})`, { file: files.examples });
   }
   try {
     await stat(files.products);

@@ -1,13 +1,14 @@
 /**
  * `esci predict --task embed`: a JSONL/CSV/Parquet file with a `text` column → JSONL rows = the
  * input's fields + `embedding` (numbers), in input order. Rows are embedded in chunks so the
- * bi-encoder can sort each chunk by length; the output appears under its name only when complete.
+ * bi-encoder can sort each chunk by length; the output appears under its name only when complete
+ * (a temporary sibling, fsynced and moved into place by io/atomic.ts; removed on failure).
  */
-import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import { moveIntoPlace, tempSibling } from "../io/atomic.js";
 import type { TextEmbedder } from "../models/types.js";
-import { countTableRows, readTableBatches, type TableRow } from "./io/table.js";
+import { countTableRows, readTableBatches, type TableRow } from "../io/table.js";
 import { raise } from "./issues.js";
 import { checkText, toJsonValue } from "./values.js";
 
@@ -24,8 +25,8 @@ export interface EmbedFileOptions {
 export async function embedFile(embedder: TextEmbedder, o: EmbedFileOptions): Promise<{ written: number }> {
   const total = await countTableRows(o.input).catch(() => undefined);
   await mkdir(dirname(o.output), { recursive: true });
-  const partial = `${o.output}.partial`;
-  const out = createWriteStream(partial);
+  const partial = tempSibling(o.output);
+  const out = await open(partial, "wx");
   const chunkSize = o.chunkSize ?? 1024;
   let written = 0;
   let chunk: TableRow[] = [];
@@ -37,12 +38,13 @@ export async function embedFile(embedder: TextEmbedder, o: EmbedFileOptions): Pr
       return (t as { value: string }).value;
     });
     const vectors = await embedder.embed(texts, { batchSize: o.batchSize, maxLength: o.maxLength });
-    chunk.forEach((r, i) => {
+    const lines = chunk.map((r, i) => {
       const row: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(r.values)) if (k !== "embedding") row[k] = toJsonValue(v);
       row.embedding = Array.from(vectors[i]);
-      out.write(JSON.stringify(row) + "\n");
+      return JSON.stringify(row) + "\n";
     });
+    await out.write(lines.join(""));
     written += chunk.length;
     chunk = [];
     o.onProgress?.(written, total);
@@ -55,11 +57,12 @@ export async function embedFile(embedder: TextEmbedder, o: EmbedFileOptions): Pr
       }
     }
     await flush();
-    await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
-    await rename(partial, o.output);
+    await out.sync();
+    await out.close();
+    await moveIntoPlace(partial, o.output);
     return { written };
   } catch (e) {
-    out.destroy();
+    await out.close().catch(() => {});
     await rm(partial, { force: true });
     throw e;
   }

@@ -14,8 +14,8 @@ import { stat } from "node:fs/promises";
 import { EsciError } from "../errors/index.js";
 import type { PairScorer } from "../models/types.js";
 import { readEsciJudgements, type EsciFilter } from "./dataset.js";
-import { openParquet } from "./io/parquet.js";
-import { readTableBatches, tableFormatOf } from "./io/table.js";
+import { openParquet } from "../io/parquet.js";
+import { readTableBatches, tableFormatOf } from "../io/table.js";
 import { describeIssue, IssueLog, raise, type InputIssue, type IssueHandler, type OnError, type SkippedSummary } from "./issues.js";
 import { ESCI_GAINS, ESCI_LABELS, esciLabelsOf, parseEsciLabel, type EsciLabel } from "./labels.js";
 import { calibration, type CalibrationResult } from "./metrics/calibration.js";
@@ -278,7 +278,7 @@ export async function loadGold(set: EvaluationSet, path: string, filter: EsciFil
   }
   let kept = 0;
   const limit = filter.limit ?? Infinity;
-  for await (const rows of readTableBatches(path)) {
+  for await (const rows of readTableBatches(path, { onIssue })) {
     for (const { row, values } of rows) {
       if (kept >= limit) return;
       const qid = checkId(values.query_id, { file: path, row, column: "query_id" });
@@ -342,7 +342,7 @@ export async function evaluateFiles(o: EvaluateFilesOptions): Promise<Metrics> {
   if (!set.goldCount) {
     throw new EsciError("INVALID_INPUT", `${o.gold}: no gold judgements after filtering (${JSON.stringify(o.filter ?? {})})`, { file: o.gold });
   }
-  for await (const rows of readTableBatches(o.predictions)) {
+  for await (const rows of readTableBatches(o.predictions, { onIssue })) {
     for (const { row, values } of rows) {
       const p = parsePredictionRow(o.predictions, row, values);
       if (!p.ok) {

@@ -10,6 +10,7 @@ import { EsciError } from "../errors/index.js";
 
 /** What went wrong, for counting skips by cause. */
 export type IssueKind =
+  | "malformed_row" // a JSONL line that is not a JSON object
   | "missing_column"
   | "missing_value"
   | "wrong_type"

@@ -9,7 +9,7 @@
  */
 import { stat } from "node:fs/promises";
 import { EsciError } from "../errors/index.js";
-import { countTableRows, readTableBatches, tableFormatOf } from "./io/table.js";
+import { countTableRows, readTableBatches, tableFormatOf } from "../io/table.js";
 import { raise, type IssueHandler } from "./issues.js";
 import { parseEsciLabel, type EsciLabel } from "./labels.js";
 import { checkId, checkText, isAbsent } from "./values.js";
@@ -78,7 +78,7 @@ export function openPairFile(path: string, options: { onIssue?: IssueHandler } =
   return {
     count: () => countTableRows(path),
     async *batches() {
-      for await (const rows of readTableBatches(path)) {
+      for await (const rows of readTableBatches(path, { onIssue: options.onIssue })) {
         if (!checkedHeader && tableFormatOf(path) !== "jsonl" && rows.length) {
           // CSV and Parquet have a header: a missing column is one error, not one skip per row.
           for (const col of ["query", "product"]) {

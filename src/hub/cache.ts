@@ -12,10 +12,10 @@
  * only ever renamed into place after their size and hash were checked (see download.ts), which is
  * why an existing blob of the right size is trusted without re-hashing.
  */
-import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, rename, rm, stat, symlink, writeFile, readFile } from "node:fs/promises";
+import { copyFile, mkdir, rm, stat, symlink, readFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { EsciError } from "../errors/index.js";
+import { moveIntoPlace, tempSibling, writeFileAtomic } from "../io/atomic.js";
 import { COMMIT_SHA } from "./model-id.js";
 
 /** huggingface_hub's `repo_folder_name`: "models--" + repo id with "/" replaced by "--". */
@@ -34,11 +34,6 @@ export interface RepoCache {
 export function repoCache(cacheDir: string, repoId: string): RepoCache {
   const root = join(cacheDir, repoFolderName(repoId));
   return { root, blobs: join(root, "blobs"), snapshots: join(root, "snapshots"), refs: join(root, "refs") };
-}
-
-/** A name no other process or concurrent call will pick, next to `path`. */
-export function tempSibling(path: string, suffix: string): string {
-  return `${path}.${process.pid}-${randomBytes(6).toString("hex")}${suffix}`;
 }
 
 /**
@@ -69,10 +64,7 @@ export async function readRef(cache: RepoCache, revision: string): Promise<strin
 export async function writeRef(cache: RepoCache, revision: string, commit: string): Promise<void> {
   const path = join(cache.refs, revision);
   if ((await readRef(cache, revision)) === commit) return;
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = tempSibling(path, ".tmp");
-  await writeFile(tmp, commit);
-  await rename(tmp, path);
+  await writeFileAtomic(path, commit);
 }
 
 /**
@@ -114,7 +106,7 @@ export async function linkBlob(snapshotDir: string, file: string, blobPath: stri
     await copyFile(blobPath, tmp);
   }
   try {
-    await rename(tmp, pointer);
+    await moveIntoPlace(tmp, pointer);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

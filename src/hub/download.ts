@@ -1,8 +1,8 @@
 /**
  * Fetching one file into `blobs/<etag>` so that nothing unverified is ever under that name.
  *
- * Bytes stream into a temporary file next to the blob (`<etag>.<pid>-<random>.incomplete`, unique
- * so concurrent downloaders never share one) while a sha256 is computed on the fly when the etag is
+ * Bytes stream into a temporary file next to the blob (`.<etag>.<pid>-<random>.incomplete`, a
+ * unique name from io/atomic.ts, so concurrent downloaders never share one) while a sha256 is computed on the fly when the etag is
  * an LFS sha256. When the transfer breaks — socket reset, stall past the timeout, a body shorter
  * than announced, 429/5xx — it is retried with exponential backoff, resuming with
  * `Range: bytes=<have>-` (a server that ignores the range and answers 200 restarts the file and the
@@ -17,10 +17,10 @@
  * with identical content, so no lock file is needed.
  */
 import { createHash, type Hash } from "node:crypto";
-import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
+import { mkdir, open, rm, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { EsciError } from "../errors/index.js";
-import { tempSibling } from "./cache.js";
+import { moveIntoPlace, tempSibling } from "../io/atomic.js";
 import { hubRequest, isRetryable, networkError, statusError, type HubClient, type RequestSubject } from "./http.js";
 
 export interface DownloadProgress {
@@ -97,8 +97,9 @@ async function downloadVerified(client: HubClient, job: BlobDownload): Promise<v
         );
       }
     }
+    await partial.handle.sync();
     await partial.handle.close();
-    await rename(tmp, job.blobPath);
+    await moveIntoPlace(tmp, job.blobPath);
     done = true;
   } finally {
     if (!done) {

@@ -6,9 +6,10 @@
  * Location: $ESCI_CACHE, else $XDG_CACHE_HOME/esci, else ~/.cache/esci.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, writeFileSync, renameSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { writeFileAtomicSync } from "../io/atomic.js";
 import { MODEL_FILE } from "./export.js";
 
 /** Bump when the graph builders change what they emit, so old cache entries are not reused. */
@@ -45,9 +46,7 @@ export function fileDigest(path: string): string {
   }
   const digest = h.digest("hex");
   mkdirSync(memoDir, { recursive: true });
-  const tmp = `${memo}.${process.pid}.tmp`;
-  writeFileSync(tmp, digest);
-  renameSync(tmp, memo);
+  writeFileAtomicSync(memo, digest);
   return digest;
 }
 

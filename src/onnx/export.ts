@@ -6,8 +6,9 @@
  * is written under a temporary name and renamed into place: a crash mid-write never leaves a
  * half-built model that a later run would trust.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { moveIntoPlaceSync, syncDirectory, tempSibling, writeFileAtomicSync } from "../io/atomic.js";
 import type { GraphBuilder } from "./graph.js";
 import { encodeModel, type TensorProto } from "./proto.js";
 
@@ -28,7 +29,7 @@ export const IR_VERSION = 8;
 /** Serialize `g` into `dir` (created atomically; a complete `dir` made meanwhile by another process is kept). */
 export function exportGraph(g: GraphBuilder, dir: string, opts: ExportOptions = {}): void {
   mkdirSync(dirname(dir), { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = tempSibling(dir);
   mkdirSync(tmp, { recursive: true });
   try {
     const initializers: TensorProto[] = [];
@@ -66,9 +67,10 @@ export function exportGraph(g: GraphBuilder, dir: string, opts: ExportOptions = 
       producerVersion: opts.producerVersion ?? "0",
       graph: g.toGraphProto(initializers),
     });
-    writeFileSync(join(tmp, MODEL_FILE), model);
+    writeFileAtomicSync(join(tmp, MODEL_FILE), model);
+    syncDirectory(tmp);
     try {
-      renameSync(tmp, dir);
+      moveIntoPlaceSync(tmp, dir);
     } catch (e) {
       // Another process finished the same build first: keep its copy (it may be in use).
       if (!existsSync(join(dir, MODEL_FILE))) throw e;

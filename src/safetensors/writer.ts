@@ -15,10 +15,8 @@
  * file or the complete new one, never a torn checkpoint, even if the process dies mid-write.
  */
 
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { basename, dirname, join } from "node:path";
 import { EsciError } from "../errors/index.js";
+import { writeFileAtomicSync } from "../io/atomic.js";
 import { DTYPES, isDtype, type Dtype } from "./dtypes.js";
 import { show } from "./header.js";
 import { ioError, writeFully } from "./io.js";
@@ -112,42 +110,17 @@ function encodeHeader(file: string, planned: readonly Planned[], metadata: Recor
 export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {
   const planned = plan(path, tensors);
   const header = encodeHeader(path, planned, metadata);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(temp, "wx");
-    writeFully(fd, header, temp);
-    for (const p of planned) {
-      const { data } = p.tensor;
-      const bytes = checkData(path, p.tensor, typeof data === "function" ? data() : data, p.byteLength);
-      writeFully(fd, bytes, temp, p.tensor.name);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, path);
+    writeFileAtomicSync(path, (fd, temp) => {
+      writeFully(fd, header, temp);
+      for (const p of planned) {
+        const { data } = p.tensor;
+        const bytes = checkData(path, p.tensor, typeof data === "function" ? data() : data, p.byteLength);
+        writeFully(fd, bytes, temp, p.tensor.name);
+      }
+    });
   } catch (e) {
-    try {
-      if (fd !== undefined) closeSync(fd);
-      unlinkSync(temp);
-    } catch {
-      // never created, or already renamed
-    }
     // System errors (ENOSPC, EACCES…) get the file named; a failing data thunk's own error passes through.
     throw e instanceof Error && "syscall" in e ? ioError(path, e) : e;
-  }
-  syncDirectory(dirname(path));
-}
-
-/** Makes the rename itself durable; best effort, as some platforms cannot fsync a directory. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // not supported here (e.g. Windows); the data itself was already fsynced
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Catalog files → batches of products, for the indexer.
  *
- * A catalog is a JSONL, CSV or Parquet table (read by esci/io/table.ts, so errors name file, row
+ * A catalog is a JSONL, CSV or Parquet table (read by io/table.ts, so errors name file, row
  * and column the same way everywhere), or an ESCI dataset directory, whose
  * shopping_queries_dataset_products.parquet is read. The ESCI products file holds the same ASIN
  * once per locale, and stores key products by id, so `locale` keeps one locale (the ESCI default,
@@ -13,7 +13,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PRODUCTS_FILE } from "../esci/dataset.js";
-import { countTableRows, readTableBatches } from "../esci/io/table.js";
+import { countTableRows, readTableBatches } from "../io/table.js";
 import { raise, type IssueHandler } from "../esci/issues.js";
 import { productFromRow, type CatalogProduct } from "./product.js";
 
@@ -59,7 +59,7 @@ export async function* readCatalog(path: string, batchRows: number, options: Cat
   let ordinal = 0;
   let pending: CatalogProduct[] = [];
   let pendingRows = 0;
-  for await (const rows of readTableBatches(file)) {
+  for await (const rows of readTableBatches(file, { onIssue: options.onIssue })) {
     for (const r of rows) {
       ordinal++;
       if (ordinal <= skip) continue;

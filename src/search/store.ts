@@ -130,7 +130,7 @@ const STORE_KINDS: readonly { kind: StoreKind; matches: (spec: string) => boolea
   {
     kind: "sqlite",
     matches: (s) => s.startsWith("sqlite:") || !/^[a-z][a-z0-9+.-]*:\/\//i.test(s),
-    open: async (s, o) => (await import("./sqlite/store.js")).SqliteStore.open(s.startsWith("sqlite:") ? s.slice("sqlite:".length) : s, o),
+    open: async (s, o) => (await import("./sqlite/store.js")).SqliteStore.open(storeFile(s)!, o),
   },
 ];
 
@@ -140,6 +140,12 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
   const k = STORE_KINDS.find((x) => x.matches(spec));
   if (!k) throw new EsciError("INVALID_ARGUMENT", `unknown store "${spec}" (expected sqlite:PATH or postgres://user@host:port/db)`);
   return k.open(spec, options);
+}
+
+/** The file a `sqlite:PATH` (or bare PATH) spec writes; undefined for a server-backed store. */
+export function storeFile(spec: string): string | undefined {
+  const k = STORE_KINDS.find((x) => x.matches(spec));
+  return k?.kind === "sqlite" ? (spec.startsWith("sqlite:") ? spec.slice("sqlite:".length) : spec) : undefined;
 }
 
 /** The CONFLICT error both stores raise for a second embedding model. */

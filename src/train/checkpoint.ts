@@ -5,13 +5,14 @@
  * (which fixes the dropout masks, see autodiff/training-graph.ts), the best validation result.
  *
  * Layout: `checkpoints/step-000123/{state.safetensors, trainer.json}`, assembled in a
- * `.tmp-…` directory, fsynced and renamed into place, so a checkpoint directory exists complete
+ * temporary sibling directory (io/atomic.ts), fsynced and renamed into place, so a checkpoint directory exists complete
  * or not at all; older ones are then removed. A kill at any moment leaves at least one complete
  * checkpoint (or none before the first), and leftovers of a torn write are ignored and cleaned.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { EsciError } from "../errors/index.js";
+import { moveIntoPlaceSync, syncDirectory, tempSibling, writeFileAtomicSync } from "../io/atomic.js";
 import { openCheckpoint, writeSafetensors, type TensorToWrite } from "../safetensors/index.js";
 import type { AdamWState } from "./adamw.js";
 import type { ParamMemory } from "./param-memory.js";
@@ -41,16 +42,6 @@ export interface Checkpoint {
 
 const STEP_DIR = /^step-(\d+)$/;
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, "r");
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch {
-    // not supported on this platform; the files themselves were fsynced
-  }
-}
-
 export function saveCheckpoint(
   root: string,
   state: TrainerState,
@@ -61,8 +52,7 @@ export function saveCheckpoint(
   mkdirSync(root, { recursive: true });
   const name = `step-${String(state.step).padStart(8, "0")}`;
   const final = join(root, name);
-  const tmp = join(root, `.tmp-${name}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
+  const tmp = tempSibling(final);
   mkdirSync(tmp);
   const tensors: TensorToWrite[] = [];
   names.forEach((n, k) => {
@@ -71,16 +61,11 @@ export function saveCheckpoint(
     tensors.push({ name: `exp_avg_sq/${n}`, dtype: "F32", shape: [params[k].length], data: adam.expAvgSq[k] });
   });
   writeSafetensors(join(tmp, "state.safetensors"), tensors, { format: "esci-train" });
-  const json = join(tmp, "trainer.json");
-  writeFileSync(json, JSON.stringify({ ...state, adam_step: adam.step }, null, 2) + "\n");
-  const fd = openSync(json, "r");
-  fsyncSync(fd);
-  closeSync(fd);
-  fsyncDir(tmp);
+  writeFileAtomicSync(join(tmp, "trainer.json"), JSON.stringify({ ...state, adam_step: adam.step }, null, 2) + "\n");
+  syncDirectory(tmp);
   // A complete checkpoint of this step exists only if a replayed run made it: keep it (same content).
   if (existsSync(final)) rmSync(tmp, { recursive: true, force: true });
-  else renameSync(tmp, final);
-  fsyncDir(root);
+  else moveIntoPlaceSync(tmp, final);
   for (const other of readdirSync(root)) if (other !== name) rmSync(join(root, other), { recursive: true, force: true });
   return final;
 }

@@ -117,6 +117,8 @@ export class EncodedDataset {
     });
     const chunks: EncodedDataset[] = [];
     const CHUNK = 4096;
+    // Report the start, so a progress bar's clock starts before the first chunk, not after it.
+    onProgress?.(0, pairs.length);
     for (let s = 0; s < pairs.length; s += CHUNK) {
       const part = pairs.slice(s, s + CHUNK);
       const enc = tokenizer.encodePairs(

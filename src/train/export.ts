@@ -8,9 +8,9 @@
  * "row" written into its row of the source table. Each file is replaced atomically, config and
  * tokenizer (identical on every export) before the weights.
  */
-import { copyFileSync, mkdirSync, renameSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../esci/io/atomic.js";
+import { writeFileAtomic, writeFileAtomicSync } from "../io/atomic.js";
 import type { Parameter } from "../autodiff/training-graph.js";
 import { transpose2d } from "../models/weights.js";
 import { writeSafetensors, type TensorToWrite } from "../safetensors/index.js";
@@ -39,9 +39,7 @@ export async function exportCheckpoint(dir: string, model: InitialModel, params:
   const config = { ...model.config.raw, torch_dtype: "float32" };
   await writeFileAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
   for (const f of tokenizerFiles(model.baseDir)) {
-    const tmp = join(dir, `.${f}.${process.pid}.tmp`);
-    copyFileSync(join(model.baseDir, f), tmp);
-    renameSync(tmp, join(dir, f));
+    writeFileAtomicSync(join(dir, f), readFileSync(join(model.baseDir, f)));
   }
   const tensors: TensorToWrite[] = [...hfTensors(model, params, values)].map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }));
   writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });

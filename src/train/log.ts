@@ -6,7 +6,7 @@
  * wrote after it, including a torn last line), so the finished log reads as one uninterrupted run.
  */
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import { writeFileAtomic } from "../esci/io/atomic.js";
+import { writeFileAtomic } from "../io/atomic.js";
 
 export type LogEntry = { step: number } & Record<string, number | string | null>;
 

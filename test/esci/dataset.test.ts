@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { IssueLog, openEsciPairs, parseTemplate, readEsciJudgements, renderTemplate, type EsciJudgement, type PairRecord } from "../../src/esci/index.js";
-import { openParquet } from "../../src/esci/io/parquet.js";
+import { openParquet } from "../../src/io/parquet.js";
 import { HAVE_SAMPLE, SAMPLE_DIR, tmp, writeDataset, writeExamples, type ExampleRow, type ProductRow } from "./helpers.js";
 
 async function judgements(path: string, o: Parameters<typeof readEsciJudgements>[1] = {}): Promise<EsciJudgement[]> {

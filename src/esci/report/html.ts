@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { Metrics } from "../evaluate.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { writeFileAtomic } from "../../io/atomic.js";
 import { describeIssue } from "../issues.js";
 import { ESCI_LABEL_NAMES } from "../labels.js";
 import { confusionHeatmap, esc, perClassBars, reliabilityDiagram, scoreDistributions } from "./svg.js";
@@ -33,11 +33,11 @@ svg text.big{font-size:14px;font-weight:600}svg text.axis{font-size:12px;fill:#3
 code{background:#f0f0f0;padding:0 3px;border-radius:3px}
 `;
 
-function fx(v: number | undefined, d = 4): string {
+export function fx(v: number | undefined, d = 4): string {
   return v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(d);
 }
 
-function card(value: string, label: string): string {
+export function card(value: string, label: string): string {
   return `<div class="card"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
 }
 
@@ -125,7 +125,12 @@ export function renderReportHtml(m: Metrics): string {
       }`,
     );
   }
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>ESCI evaluation report</title><style>${CSS}</style></head><body><main>${parts.join("\n")}</main></body></html>\n`;
+  return htmlPage("ESCI evaluation report", parts);
+}
+
+/** A self-contained page (inline CSS, no scripts) around report sections. */
+export function htmlPage(title: string, sections: readonly string[]): string {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body><main>${sections.join("\n")}</main></body></html>\n`;
 }
 
 /** The text table the CLI prints after an evaluation. */

@@ -4,10 +4,15 @@
  * Pair files, prediction files and gold files all go through here, so every format gets the same
  * row numbering in errors: JSONL rows are line numbers (blank lines are skipped but keep their
  * numbers), CSV rows count data records after the header, Parquet rows count from 1.
+ *
+ * A table without a single row — a 0-byte file, blank lines only, a CSV header alone, a Parquet
+ * file of 0 rows — is INVALID_INPUT "no rows in FILE" for every caller: a command that "wrote 0
+ * predictions" from an empty file has hidden a mistake. A JSONL line that is not a JSON object is
+ * an issue like a bad value: thrown, or handed to `onIssue` (`--on-error skip`) and counted.
  */
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
-import { EsciError } from "../../errors/index.js";
+import { EsciError } from "../errors/index.js";
 import { readCsvBatches } from "./csv.js";
 import { readLineBatches } from "./lines.js";
 import { openParquet } from "./parquet.js";
@@ -17,6 +22,21 @@ export type TableFormat = "jsonl" | "csv" | "parquet";
 export interface TableRow {
   row: number;
   values: Record<string, unknown>;
+}
+
+/** A row the reader could not turn into values (esci/issues.ts's InputIssue accepts it). */
+export interface TableIssue {
+  kind: "malformed_row";
+  file: string;
+  row: number;
+  reason: string;
+}
+
+export interface TableReadOptions {
+  /** A hint for Parquet (read only those that exist); text formats always yield every field. */
+  columns?: readonly string[];
+  /** Receives malformed rows instead of throwing them (`--on-error skip`). */
+  onIssue?: (issue: TableIssue) => void;
 }
 
 export function tableFormatOf(path: string): TableFormat {
@@ -35,8 +55,22 @@ export async function assertReadable(path: string): Promise<void> {
   }
 }
 
-async function* jsonlBatches(path: string): AsyncGenerator<TableRow[]> {
+/** Counts of what a reader met, for the "no rows" message. */
+interface Seen {
+  rows: number;
+  issues: number;
+  lines: number;
+}
+
+async function* jsonlBatches(path: string, seen: Seen, onIssue?: TableReadOptions["onIssue"]): AsyncGenerator<TableRow[]> {
+  const malformed = (row: number, reason: string) => {
+    const issue: TableIssue = { kind: "malformed_row", file: path, row, reason };
+    if (!onIssue) throw new EsciError("INVALID_INPUT", `${path}, row ${row}: ${reason}`, { ...issue });
+    seen.issues++;
+    onIssue(issue);
+  };
   for await (const lines of readLineBatches(path)) {
+    seen.lines += lines.length;
     const out: TableRow[] = [];
     for (const { lineNo, text } of lines) {
       if (text.trim() === "") continue;
@@ -44,10 +78,12 @@ async function* jsonlBatches(path: string): AsyncGenerator<TableRow[]> {
       try {
         v = JSON.parse(text);
       } catch (e) {
-        throw new EsciError("INVALID_INPUT", `${path}, row ${lineNo}: not valid JSON (${(e as Error).message})`, { file: path, row: lineNo });
+        malformed(lineNo, `not valid JSON (${(e as Error).message})`);
+        continue;
       }
       if (v === null || typeof v !== "object" || Array.isArray(v)) {
-        throw new EsciError("INVALID_INPUT", `${path}, row ${lineNo}: expected a JSON object per line`, { file: path, row: lineNo });
+        malformed(lineNo, "expected a JSON object per line");
+        continue;
       }
       out.push({ row: lineNo, values: v as Record<string, unknown> });
     }
@@ -55,17 +91,17 @@ async function* jsonlBatches(path: string): AsyncGenerator<TableRow[]> {
   }
 }
 
-async function* csvBatches(path: string): AsyncGenerator<TableRow[]> {
+async function* csvBatches(path: string, seen: Seen): AsyncGenerator<TableRow[]> {
   let header: string[] | undefined;
   for await (const records of readCsvBatches(path)) {
     const out: TableRow[] = [];
     for (const r of records) {
       if (!header) {
         header = r.fields.map((h) => h.trim());
-        const seen = new Set<string>();
+        const names = new Set<string>();
         for (const h of header) {
-          if (seen.has(h)) throw new EsciError("INVALID_INPUT", `${path}: header repeats column "${h}"`, { file: path, column: h });
-          seen.add(h);
+          if (names.has(h)) throw new EsciError("INVALID_INPUT", `${path}: header repeats column "${h}"`, { file: path, column: h });
+          names.add(h);
         }
         continue;
       }
@@ -82,7 +118,7 @@ async function* csvBatches(path: string): AsyncGenerator<TableRow[]> {
     }
     if (out.length) yield out;
   }
-  if (!header) throw new EsciError("INVALID_INPUT", `${path}: empty CSV file (a header row is required)`, { file: path });
+  seen.lines = header ? 1 : 0;
 }
 
 async function* parquetBatches(path: string, columns?: readonly string[]): AsyncGenerator<TableRow[]> {
@@ -103,16 +139,29 @@ async function* parquetBatches(path: string, columns?: readonly string[]): Async
   }
 }
 
-/**
- * Batches of rows of a JSONL, CSV or Parquet file. `columns` is a hint for Parquet (read only
- * those that exist); text formats always yield every field.
- */
-export async function* readTableBatches(path: string, options: { columns?: readonly string[] } = {}): AsyncGenerator<TableRow[]> {
+/** Batches of rows of a JSONL, CSV or Parquet file; INVALID_INPUT "no rows in FILE" when it has none. */
+export async function* readTableBatches(path: string, options: TableReadOptions = {}): AsyncGenerator<TableRow[]> {
   await assertReadable(path);
   const format = tableFormatOf(path);
-  if (format === "jsonl") yield* jsonlBatches(path);
-  else if (format === "csv") yield* csvBatches(path);
-  else yield* parquetBatches(path, options.columns);
+  const seen: Seen = { rows: 0, issues: 0, lines: 0 };
+  const batches = format === "jsonl" ? jsonlBatches(path, seen, options.onIssue) : format === "csv" ? csvBatches(path, seen) : parquetBatches(path, options.columns);
+  for await (const batch of batches) {
+    seen.rows += batch.length;
+    yield batch;
+  }
+  if (seen.rows === 0 && seen.issues === 0) throw noRows(path, format, seen.lines);
+}
+
+function noRows(path: string, format: TableFormat, lines: number): EsciError {
+  const why =
+    format === "parquet"
+      ? "the Parquet file holds 0 rows"
+      : lines === 0
+        ? "the file is empty"
+        : format === "csv"
+          ? "the CSV file has a header but no data rows"
+          : "the file holds only blank lines";
+  return new EsciError("INVALID_INPUT", `no rows in ${path}: ${why}`, { file: path });
 }
 
 /** Row count without parsing values: lines for JSONL, records for CSV, metadata for Parquet. */

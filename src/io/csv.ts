@@ -9,7 +9,7 @@
  */
 import { createReadStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import { EsciError } from "../../errors/index.js";
+import { EsciError } from "../errors/index.js";
 
 export interface CsvRecord {
   /** 0 for the header, then 1, 2, … for data rows. */

@@ -9,13 +9,14 @@
  * complete) and then deletes the marker. A marker left without a partial file means that rename
  * happened: the run is already complete.
  *
- * The marker carries a fingerprint of the input and settings; resuming with different ones is a
- * CONFLICT rather than a file that mixes two runs.
+ * The marker carries a fingerprint of the input and settings (a JSON object); resuming with
+ * different ones is a CONFLICT rather than a file that mixes two runs, and the message lists each
+ * setting that differs with the interrupted run's value and this run's.
  */
-import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { EsciError } from "../../errors/index.js";
-import { writeFileAtomic } from "./atomic.js";
+import { EsciError } from "../errors/index.js";
+import { moveIntoPlace, writeFileAtomic } from "./atomic.js";
 
 export interface Marker<S> {
   version: 1;
@@ -40,6 +41,44 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+export interface SettingDifference {
+  setting: string;
+  /** The interrupted run's value, as JSON ("absent" when it had none). */
+  before: string;
+  after: string;
+}
+
+/** Flatten a fingerprint to setting → JSON value; nested objects become "a.b" settings. */
+function flatten(value: unknown, prefix: string, out: Map<string, string>): void {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (value !== undefined) out.set(prefix, JSON.stringify(value));
+}
+
+function parseFingerprint(fp: string): Map<string, string> | undefined {
+  try {
+    const out = new Map<string, string>();
+    flatten(JSON.parse(fp), "", out);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which settings differ between two fingerprints (empty when either is not JSON). */
+export function settingDifferences(before: string, after: string): SettingDifference[] {
+  const a = parseFingerprint(before);
+  const b = parseFingerprint(after);
+  if (!a || !b) return [];
+  const out: SettingDifference[] = [];
+  for (const setting of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(setting) ?? "absent";
+    const y = b.get(setting) ?? "absent";
+    if (x !== y) out.push({ setting, before: x, after: y });
+  }
+  return out;
 }
 
 export class ResumableOutput<S = unknown> {
@@ -86,10 +125,14 @@ export class ResumableOutput<S = unknown> {
         throw new EsciError("CORRUPT_FILE", `${markerPath}: unreadable progress marker (${(e as Error).message}); delete it to start over`, { file: markerPath });
       }
       if (marker.fingerprint !== options.fingerprint) {
+        const differences = settingDifferences(marker.fingerprint, options.fingerprint);
+        const what = differences.length
+          ? differences.map((d) => `${d.setting} was ${d.before}, now ${d.after}`).join("; ")
+          : "a different input or settings";
         throw new EsciError(
           "CONFLICT",
-          `${path}: the interrupted run used a different input or settings; rerun without --resume to start over (or delete ${markerPath})`,
-          { file: markerPath },
+          `${path}: cannot resume, the interrupted run differs: ${what}. Rerun without --resume to start over (or delete ${markerPath})`,
+          { file: markerPath, differences },
         );
       }
       if (!(await exists(partial))) {
@@ -141,7 +184,7 @@ export class ResumableOutput<S = unknown> {
       await this.commit(consumed, state);
       await this.fh.close();
       this.closed = true;
-      await rename(ResumableOutput.partialPath(this.path), this.path);
+      await moveIntoPlace(ResumableOutput.partialPath(this.path), this.path);
     }
     await unlink(ResumableOutput.markerPath(this.path)).catch(() => {});
   }

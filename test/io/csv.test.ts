@@ -4,8 +4,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { csvField } from "../../src/esci/index.js";
-import { readCsvBatches, type CsvRecord } from "../../src/esci/io/csv.js";
-import { tmp, rng } from "./helpers.js";
+import { readCsvBatches, type CsvRecord } from "../../src/io/csv.js";
+import { tmp, rng } from "../esci/helpers.js";
 
 async function readAll(path: string): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];

@@ -10,7 +10,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type FileMetaData } from "hyparquet";
-import { EsciError } from "../../errors/index.js";
+import { EsciError } from "../errors/index.js";
 
 /** A DecodedArray from hyparquet: a plain array or a typed array (INT64 → BigInt64Array). */
 export type ColumnValues = ArrayLike<unknown>;
