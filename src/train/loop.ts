@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { existsSync, mkdirSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
-import { buildEvalGraph, buildTrainingGraph, configDropout, type DropoutRates, type Parameter } from "../autodiff/training-graph.js";
+import { buildEvalGraph, buildTrainingGraph, configDropout, type DropoutRates, type Parameter } from "./training-graph.js";
 import { GraphSession, type Feed } from "../onnx/graph-session.js";
 import { AdamW, clipCoefficient, decays, gradNorm, TORCH_ADAMW } from "./adamw.js";
 import { ParamMemory } from "./param-memory.js";

@@ -20,9 +20,9 @@ import { resolveModel } from "../hub/resolve.js";
 import { parseConfig, readConfig, type EncoderConfig } from "../models/config.js";
 import type { ModelFamily } from "../models/family.js";
 import { mulberry32, normalArray } from "../models/random-checkpoint.js";
+import { checkpointSource } from "../models/loader.js";
 import { familyFor } from "../models/registry.js";
 import type { TensorSource } from "../models/weights.js";
-import { openCheckpoint } from "../safetensors/index.js";
 
 export interface InitialModel {
   /** Where the base model's files are (config, tokenizer). */
@@ -43,18 +43,6 @@ export interface InitialModel {
 function classifierArchitecture(cfg: EncoderConfig, family: ModelFamily): string {
   const base = cfg.architectures[0]?.replace(/(Model|ForMaskedLM|ForPreTraining)$/, "ForSequenceClassification");
   return base && family.classifierArchitectures.includes(base) ? base : family.classifierArchitectures[0];
-}
-
-function checkpointSource(dir: string): TensorSource & { close(): void } {
-  const ckpt = openCheckpoint(dir);
-  return {
-    description: ckpt.indexFile ?? ckpt.files[0],
-    has: (n) => ckpt.has(n),
-    shape: (n) => [...ckpt.info(n).shape],
-    readFloat32: (n) => ckpt.readFloat32(n),
-    names: () => ckpt.tensorNames(),
-    close: () => ckpt.close(),
-  };
 }
 
 /** `base` with tensors renamed (old name → new name) and extra in-memory tensors added. */

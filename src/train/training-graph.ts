@@ -20,7 +20,7 @@ import type { EncoderConfig } from "../models/config.js";
 import { NO_FUSION, type DropoutHook, type DropoutSite } from "../models/encoder.js";
 import type { ModelFamily } from "../models/family.js";
 import type { InitializerOrigin, TensorSource, Weights } from "../models/weights.js";
-import { appendBackward } from "./backward.js";
+import { appendBackward } from "../autodiff/backward.js";
 
 export type DropoutRates = Record<DropoutSite, number>;
 
