@@ -29,9 +29,8 @@ export { exportCheckpoint, hfTensors } from "./export.js";
 export {
   buildEvalGraph,
   buildTrainingGraph,
-  configDropout,
   NO_DROPOUT,
-  ZERO_GRADIENT,
+  uniformDropout,
   type DropoutRates,
   type ForwardGraph,
   type Parameter,
