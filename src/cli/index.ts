@@ -44,7 +44,7 @@ that was killed continues after its last committed batch when started again with
   --batch-size N        texts per bi-encoder call
   --status              print what the store holds and how far its last run got, then exit
   --json                print the result as JSON
-  --revision R, --threads N, --quiet`;
+  --revision R, --threads N, --max-chars N, --quiet`;
 
 function isEsciProducts(path: string): boolean {
   return basename(path) === PRODUCTS_FILE;
@@ -95,6 +95,7 @@ async function run(argv: string[]): Promise<number> {
     json: { type: "boolean" },
     revision: { type: "string" },
     threads: { type: "string" },
+    "max-chars": { type: "string" },
     quiet: { type: "boolean" },
   });
   const spec = requireStr(p, "store");
