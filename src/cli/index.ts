@@ -44,7 +44,8 @@ that was killed continues after its last committed batch when started again with
   --batch-size N        texts per bi-encoder call
   --status              print what the store holds and how far its last run got, then exit
   --json                print the result as JSON
-  --revision R, --threads N, --max-chars N, --quiet`;
+  --max-chars N         cut each text field of a product to N characters (default 20000)
+  --revision R, --threads N, --quiet`;
 
 function isEsciProducts(path: string): boolean {
   return basename(path) === PRODUCTS_FILE;
@@ -152,6 +153,7 @@ async function run(argv: string[]): Promise<number> {
       resume: !bool(p, "no-resume"),
       deleteIds,
       embedBatchSize: num(p, "batch-size", { integer: true, min: 1 }),
+      maxChars: num(p, "max-chars", { integer: true, min: 1 }),
       onIssue: onError === "skip" ? log.add : undefined,
       onProgress: (e) => {
         if (e.phase === "catalog") rowsBar.update(e.done, e.total, { embedded: e.embedded });
