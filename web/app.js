@@ -219,5 +219,9 @@ $("api-key").addEventListener("change", (e) => localStorage.setItem("esci-api-ke
 for (const b of document.querySelectorAll("nav button")) b.addEventListener("click", () => selectTab(b.dataset.tab));
 $("search-form").addEventListener("submit", onSearch);
 $("classify-form").addEventListener("submit", onClassify);
-selectTab(["search", "classify", "reports"].includes(location.hash.slice(1)) ? location.hash.slice(1) : "search");
+/** The tab the address names (`/#classify`); search when it names none. */
+const tabFromHash = () => (["search", "classify", "reports"].includes(location.hash.slice(1)) ? location.hash.slice(1) : "search");
+// Links, typed addresses and back/forward change the hash after load: follow them.
+window.addEventListener("hashchange", () => selectTab(tabFromHash()));
+selectTab(tabFromHash());
 loadInfo();

@@ -45,6 +45,7 @@ that was killed continues after its last committed batch when started again with
   --batch-size N        texts per bi-encoder call
   --status              print what the store holds and how far its last run got, then exit
   --json                print the result as JSON
+  --max-chars N         cut each text field of a product to N characters (default 20000)
   --revision R, --threads N, --quiet`;
 
 function isEsciProducts(path: string): boolean {
@@ -96,6 +97,7 @@ async function run(argv: string[]): Promise<number> {
     json: { type: "boolean" },
     revision: { type: "string" },
     threads: { type: "string" },
+    "max-chars": { type: "string" },
     quiet: { type: "boolean" },
   });
   const spec = requireStr(p, "store");
@@ -154,6 +156,7 @@ async function run(argv: string[]): Promise<number> {
       resume: !bool(p, "no-resume"),
       deleteIds,
       embedBatchSize: num(p, "batch-size", { integer: true, min: 1 }),
+      maxChars: num(p, "max-chars", { integer: true, min: 1 }),
       onIssue: onError === "skip" ? log.add : undefined,
       onProgress: (e) => {
         if (e.phase === "catalog") rowsBar.update(e.done, e.total, { embedded: e.embedded });

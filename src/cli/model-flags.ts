@@ -12,6 +12,7 @@ import { BiEncoder } from "../models/bi-encoder.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
 import type { LoadOptions } from "../models/loader.js";
 import { bool, num, str, type Options, type Parsed } from "./args.js";
+import { DEFAULT_MAX_CHARS } from "../tokenizer/index.js";
 import { ProgressBar } from "./progress.js";
 
 /** The model card's checkpoint: DistilRoBERTa fine-tuned for 4-way ESCI classification. */
@@ -27,6 +28,7 @@ export const MODEL_FLAGS: Options = {
   quantize: { type: "string" },
   "batch-size": { type: "string" },
   "max-length": { type: "string" },
+  "max-chars": { type: "string" },
   quiet: { type: "boolean" },
 };
 
@@ -35,6 +37,7 @@ export const MODEL_FLAGS_HELP = `  --model M            hub id (downloaded into 
   --revision R         hub branch, tag or commit (default: main)
   --batch-size N       most pairs per ONNX Runtime call (batches are also capped by a token budget)
   --max-length N       truncate to N tokens (default: tokenizer model_max_length, capped by the position table)
+  --max-chars N        cut each text to N characters before tokenizing (default ${DEFAULT_MAX_CHARS})
   --labels a,b,…       label names in the model's id order (for checkpoints that only say LABEL_0…)
   --quantize int8      dynamic int8 quantization of the encoder's weights (faster; cached)
   --threads N          ONNX Runtime threads (default: all cores)
@@ -84,6 +87,7 @@ async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions
       ...extra,
       revision: str(p, "revision"),
       threads: num(p, "threads", { integer: true, min: 1 }),
+      maxChars: num(p, "max-chars", { integer: true, min: 1 }),
       quantize: "quantize" in extra ? extra.quantize : parseQuantize(p),
       hub: {
         onProgress: (e) => {

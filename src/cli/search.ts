@@ -27,6 +27,7 @@ export const STORE_MODEL_FLAGS: Options = {
   threads: { type: "string" },
   "batch-size": { type: "string" },
   "max-length": { type: "string" },
+  "max-chars": { type: "string" },
   quantize: { type: "string" },
   quiet: { type: "boolean" },
 };
@@ -175,7 +176,7 @@ expected gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0).
   --json                print a JSON array of {id, title, score, label, probs, stage1_rank, stage1_score}
   --labels a,b,…        reranker label names in id order (for LABEL_0… checkpoints)
   --quantize int8       dynamic int8 quantization of the reranker
-  --revision R, --threads N, --batch-size N, --max-length N, --quiet`;
+  --revision R, --threads N, --batch-size N, --max-length N, --max-chars N, --quiet`;
 
 async function run(argv: string[]): Promise<number> {
   const p = parseFlags(argv, {

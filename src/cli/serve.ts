@@ -6,7 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
 import { openStore, type CatalogStore } from "../search/store.js";
-import { DEFAULT_LIMITS, DEFAULT_QUEUE, startServer, type LoadedParts } from "../server/index.js";
+import { DEFAULT_LIMITS, DEFAULT_QUEUE, DEFAULT_TIMEOUTS, startServer, type LoadedParts } from "../server/index.js";
 import { num, parseFlags, str } from "./args.js";
 import type { Command } from "./command.js";
 import { DEFAULT_CROSS_ENCODER, loadBiEncoder, loadCrossEncoder } from "./model-flags.js";
@@ -36,6 +36,11 @@ Server:
   --cors O1,O2         allow these browser origins ("*" for any)
   --reports DIR        directory of evaluation reports (esci evaluate --report) for the UI's viewer
   --drain-timeout S    on SIGTERM/SIGINT, wait at most S seconds for in-flight work (default 30)
+  --header-timeout S   a request's headers must arrive within S seconds of connecting, else 408
+                       and the connection is closed (default ${DEFAULT_TIMEOUTS.headersMs / 1000})
+  --body-timeout S     the whole request, headers and body, within S seconds, else 408 and the
+                       connection is closed (default ${DEFAULT_TIMEOUTS.requestMs / 1000})
+  --idle-timeout S     close a kept-alive connection idle for S seconds (default ${DEFAULT_TIMEOUTS.idleMs / 1000})
 Batching queue (per model):
   --batch-size N       most pairs in one model call (default ${DEFAULT_QUEUE.maxBatch})
   --token-budget N     most padded tokens (pairs × longest pair) in one call (default ${DEFAULT_QUEUE.tokenBudget})
@@ -43,7 +48,8 @@ Batching queue (per model):
   --max-queue N        most pairs waiting; beyond it requests get 429 + Retry-After (default ${DEFAULT_QUEUE.maxQueuedRows})
 Limits per request:
   --max-pairs N        pairs, texts or documents per request (default ${DEFAULT_LIMITS.maxPairs}; more: 413)
-  --max-chars N        characters per text (default ${DEFAULT_LIMITS.maxChars}; more: 413)
+  --max-chars N        characters per text (default ${DEFAULT_LIMITS.maxChars}; more: 413); catalog
+                       products are cut to N characters before they are tokenized
   --max-body BYTES     request body size (default ${DEFAULT_LIMITS.maxBodyBytes}; more: 413)`;
 
 const FLAGS = {
@@ -61,6 +67,9 @@ const FLAGS = {
   cors: { type: "string" },
   reports: { type: "string" },
   "drain-timeout": { type: "string" },
+  "header-timeout": { type: "string" },
+  "body-timeout": { type: "string" },
+  "idle-timeout": { type: "string" },
   "batch-size": { type: "string" },
   "token-budget": { type: "string" },
   "max-wait-ms": { type: "string" },
@@ -100,6 +109,18 @@ async function run(argv: string[]): Promise<number> {
     throw new EsciError("INVALID_ARGUMENT", `--max-queue (${queue.maxQueuedRows}) must be at least --max-pairs (${limits.maxPairs}), or a full-size request could never be queued`);
   }
   const drainSeconds = num(p, "drain-timeout", { min: 0 }) ?? 30;
+  const seconds = (flag: string, fallbackMs: number) => {
+    const s = num(p, flag, { min: 0.001, max: 3600 });
+    return s === undefined ? fallbackMs : Math.round(s * 1000);
+  };
+  const timeouts = {
+    headersMs: seconds("header-timeout", DEFAULT_TIMEOUTS.headersMs),
+    requestMs: seconds("body-timeout", DEFAULT_TIMEOUTS.requestMs),
+    idleMs: seconds("idle-timeout", DEFAULT_TIMEOUTS.idleMs),
+  };
+  if (timeouts.headersMs > timeouts.requestMs) {
+    throw new EsciError("INVALID_ARGUMENT", `--header-timeout (${timeouts.headersMs / 1000} s) must not exceed --body-timeout (${timeouts.requestMs / 1000} s), which covers headers and body`);
+  }
 
   const load = async (): Promise<LoadedParts> => {
     let store: CatalogStore | undefined;
@@ -126,7 +147,7 @@ async function run(argv: string[]): Promise<number> {
   const server = await startServer({
     host: str(p, "host") ?? "127.0.0.1",
     port: num(p, "port", { integer: true, min: 0, max: 65535 }) ?? 8080,
-    settings: { limits, apiKeys, cors: list(str(p, "cors")), reportsDir },
+    settings: { limits, timeouts, apiKeys, cors: list(str(p, "cors")), reportsDir },
     queue,
     load,
   });

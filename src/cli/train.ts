@@ -8,6 +8,7 @@ import { TRAIN_DEFAULTS, train } from "../train/index.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
+import { testKillPoint } from "./test-kill.js";
 
 const D = TRAIN_DEFAULTS;
 
@@ -135,7 +136,11 @@ async function run(argv: string[]): Promise<number> {
         bar = new ProgressBar({ label: "train", total: plan.totalSteps, unit: "steps", quiet });
         bar.update((current = resumedAt));
       },
-      onStep: (s) => bar?.update((current = s.step), undefined, { loss: fmt(s.loss), lr: fmt(s.lr), "tok/s": Math.round(s.tokensPerSecond) }),
+      onStep: (s) => {
+        bar?.update((current = s.step), undefined, { loss: fmt(s.loss), lr: fmt(s.lr), "tok/s": Math.round(s.tokensPerSecond) });
+        // Test-only: the kill -9 test dies right after step k is logged (before its checkpoint).
+        testKillPoint("ESCI_TEST_KILL_AT_STEP", s.step);
+      },
       // validation is long on the full dataset: the bar's fields say how far it is
       onEvalProgress: (done, total) => bar?.update(current, undefined, { validating: `${Math.round((100 * done) / total)}%` }),
       onEval: (step, r, isBest) => {

@@ -22,6 +22,7 @@ export type ErrorCode =
   | "MALFORMED" // a request body that does not parse at all (bad JSON, wrong content type)
   | "UNAVAILABLE" // the service is starting, draining for shutdown, or lacks the part a route needs
   | "CANCELLED" // the caller went away (a client disconnected) before the work ran
+  | "TIMEOUT" // a client took too long to send its request (the server's header/body timeouts)
   | "INTERNAL";
 
 export interface ErrorTableRow {
@@ -46,6 +47,7 @@ export const ERROR_TABLE: Record<ErrorCode, ErrorTableRow> = {
   UNAVAILABLE: { exitCode: 14, httpStatus: 503 },
   // 499: nginx's "client closed request"; no client reads it, but logs and metrics do.
   CANCELLED: { exitCode: 130, httpStatus: 499 },
+  TIMEOUT: { exitCode: 15, httpStatus: 408 },
   INTERNAL: { exitCode: 1, httpStatus: 500 },
 };
 

@@ -39,6 +39,8 @@ export interface LoadOptions {
    * free).
    */
   session?: "thread" | "worker";
+  /** Texts are cut to this many characters before tokenizing (default DEFAULT_MAX_CHARS; tokenizer/chars.ts). */
+  maxChars?: number;
   /** Called while the ONNX graph is written on a cache miss: (weights written, total). */
   onBuildProgress?: (done: number, total: number) => void;
 }
@@ -119,7 +121,7 @@ export async function loadModel(id: string, task: ModelTask, opts: LoadOptions =
   if (maxTokens < 3) {
     throw new EsciError("CORRUPT_FILE", `${join(prepared.dir, "config.json")}: max_position_embeddings ${config.maxPositionEmbeddings} leaves no room for a pair`);
   }
-  const tokenizer = await loadTokenizer(prepared.dir, { maxPositions: maxTokens });
+  const tokenizer = await loadTokenizer(prepared.dir, { maxPositions: maxTokens, maxChars: opts.maxChars });
   const session: ModelSession =
     opts.session === "worker"
       ? await WorkerSession.start({ onnxPath: prepared.onnxPath, threads: opts.threads })

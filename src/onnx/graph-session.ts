@@ -8,7 +8,7 @@
  * and a run takes float, int64 and bool feeds and returns many outputs (the loss and one gradient
  * per weight).
  */
-import * as ort from "onnxruntime-node";
+import { ort } from "./ort.js";
 import { cpus } from "node:os";
 import { IR_VERSION, OPSET } from "./export.js";
 import type { GraphBuilder } from "./graph.js";

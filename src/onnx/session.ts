@@ -3,7 +3,7 @@
  * created once per model and reused; int64 token tensors go in, float32 tensors come out. The one
  * other file that imports onnxruntime-node is graph-session.ts, which runs in-memory training graphs.
  */
-import * as ort from "onnxruntime-node";
+import { ort } from "./ort.js";
 import { cpus } from "node:os";
 import { EsciError } from "../errors/index.js";
 

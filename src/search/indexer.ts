@@ -17,7 +17,8 @@
 import type { IssueHandler } from "../esci/issues.js";
 import type { TextEmbedder } from "../models/types.js";
 import { catalogFingerprint, countCatalogRows, readCatalog } from "./catalog.js";
-import { DEFAULT_EMBED_TEMPLATE, productText, textHash, type CatalogProduct } from "./product.js";
+import { checkMaxChars, DEFAULT_MAX_CHARS } from "../tokenizer/index.js";
+import { capProduct, DEFAULT_EMBED_TEMPLATE, productText, textHash, type CatalogProduct } from "./product.js";
 import type { CatalogStore, EmbeddingSpace, IndexCheckpoint, ProductWrite, StoreInfo } from "./store.js";
 
 export const DEFAULT_EMBED_MODEL = "sentence-transformers/all-distilroberta-v1";
@@ -41,6 +42,12 @@ export interface IndexOptions {
   batchRows?: number;
   /** Most texts per bi-encoder call (its length-aware planner may use fewer). */
   embedBatchSize?: number;
+  /**
+   * Each text field of a product is cut to this many characters before it is stored, embedded or
+   * later reranked (default DEFAULT_MAX_CHARS; tokenizer/chars.ts): a 5 MB title would otherwise
+   * cost every search that finds it.
+   */
+  maxChars?: number;
   /** Bad rows: throw (default) or count under this handler. */
   onIssue?: IssueHandler;
   onProgress?: (p: IndexProgress) => void;
@@ -84,6 +91,7 @@ export async function indexCatalog(store: CatalogStore, options: IndexOptions): 
   const render = productText(template);
   if (embedder) await store.setEmbedding(embeddingSpaceOf(embedder, template), { reset: options.reindex });
   const embedOpts = { batchSize: options.embedBatchSize };
+  const maxChars = checkMaxChars(options.maxChars ?? DEFAULT_MAX_CHARS);
   const result = { rows: 0, written: 0, embedded: 0, unchanged: 0, deleted: 0 } as Omit<IndexResult, "seconds" | "info">;
 
   if (options.deleteIds?.length) result.deleted = await store.delete(options.deleteIds);
@@ -102,7 +110,7 @@ export async function indexCatalog(store: CatalogStore, options: IndexOptions): 
     for await (const batch of readCatalog(source, options.batchRows ?? 512, { locale: options.locale, skipRows: skip, onIssue: options.onIssue })) {
       const byId = new Map<string, CatalogProduct>();
       for (const p of batch.products) byId.set(p.id, p);
-      const products = [...byId.values()];
+      const products = [...byId.values()].map((p) => capProduct(p, maxChars));
       const texts = products.map(render);
       const hashes = texts.map(textHash);
       const states = await store.states(products.map((p) => p.id));

@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import { parseTemplate, renderTemplate, type ProductTemplate } from "../esci/dataset.js";
 import type { InputIssue } from "../esci/issues.js";
+import { capChars } from "../tokenizer/index.js";
 
 export interface CatalogProduct {
   id: string;
@@ -126,6 +127,17 @@ function templateColumn(p: CatalogProduct, column: string): string | undefined {
  * descriptions are long and mostly boilerplate, and a DistilRoBERTa bi-encoder truncates at 128
  * tokens anyway (all-distilroberta-v1's max_seq_length).
  */
+/** `p` with each text field (and free attribute) cut to `maxChars` characters (tokenizer/chars.ts). */
+export function capProduct(p: CatalogProduct, maxChars: number): CatalogProduct {
+  const out: CatalogProduct = { ...p, title: capChars(p.title, maxChars) };
+  for (const field of ["brand", "color", "bullet_points", "description", "locale"] as const) {
+    const v = p[field];
+    if (v !== undefined) out[field] = capChars(v, maxChars);
+  }
+  if (p.attributes) out.attributes = Object.fromEntries(Object.entries(p.attributes).map(([k, v]) => [k, capChars(v, maxChars)]));
+  return out;
+}
+
 export const DEFAULT_EMBED_TEMPLATE = "{title} {brand} {color}";
 
 /** What the cross-encoder reads as the product side of a pair: the title, as the ESCI toolkit's default. */

@@ -1,6 +1,6 @@
 /**
  * The Fastify application: the route table (routes/), registered with its JSON Schemas; bearer
- * API keys; CORS; request metrics; and one error handler that answers every failure through
+ * API keys; CORS; request metrics; connection timeouts; and one error handler that answers every failure through
  * ERROR_TABLE (errors.ts). Building it loads nothing: the models arrive in `state` when ready,
  * so tests call `app.inject()` on an app over tiny models and no port is opened.
  */
@@ -9,7 +9,8 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { EsciError } from "../errors/index.js";
 import type { ApiRoute, RouteContext, ServerSettings, ServerState } from "./context.js";
-import { toEsciError, toHttpError } from "./errors.js";
+import { clientErrorResponse, toEsciError, toHttpError } from "./errors.js";
+import { checkTimeouts, DEFAULT_TIMEOUTS } from "./limits.js";
 import { ServerMetrics } from "./metrics.js";
 import { docsRoutes } from "./openapi.js";
 import { reportRoutes, webRoutes } from "./routes/files.js";
@@ -50,8 +51,20 @@ export interface BuiltApp {
 }
 
 export async function buildApp(state: ServerState, settings: ServerSettings, metrics = new ServerMetrics()): Promise<BuiltApp> {
+  const t = checkTimeouts(settings.timeouts ?? DEFAULT_TIMEOUTS);
   const app = Fastify({
     logger: false,
+    // Node's http server answers 408 and closes a connection whose headers (or whole request)
+    // have not arrived in time; it checks every `connectionsCheckingInterval` ms (Node's default,
+    // 30 s, would let a 1-second timeout run 30 s), so check at a quarter of the header timeout.
+    http: { headersTimeout: t.headersMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(t.headersMs / 4))) },
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.idleMs,
+    clientErrorHandler(err, socket) {
+      const response = socket.destroyed ? undefined : clientErrorResponse(err as { code?: string }, t);
+      if (response !== undefined && socket.writable) socket.end(response);
+      else socket.destroy(err);
+    },
     bodyLimit: settings.limits.maxBodyBytes,
     // Validation only: no type coercion ("5" stays a string and fails an integer field).
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { EsciError } from "../errors/index.js";
 import type { CatalogStore } from "../search/store.js";
 import type { JsonSchema } from "./api.js";
-import type { RequestLimits } from "./limits.js";
+import type { RequestLimits, ServerTimeouts } from "./limits.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { QueuedBiEncoder, QueuedCrossEncoder } from "./scoring.js";
 
@@ -26,6 +26,8 @@ export interface ServerModels {
 
 export interface ServerSettings {
   limits: RequestLimits;
+  /** Connection timeouts (default DEFAULT_TIMEOUTS); they apply to real sockets, not to inject(). */
+  timeouts?: ServerTimeouts;
   /** Bearer keys; empty: no authentication. */
   apiKeys: readonly string[];
   /** Origins allowed by CORS ("*": any); empty: no CORS headers (same origin only). */

@@ -6,8 +6,14 @@
  * `application/json`) is MALFORMED (400), a body over the size limit TOO_LARGE (413), a schema
  * failure INVALID_INPUT (422, as text-embeddings-inference answers validation errors). Anything
  * that is not an EsciError is INTERNAL (500) and its message is not shown to the client.
+ *
+ * Errors on a connection before any request exists (Node's 'clientError': a request that did not
+ * arrive in time, headers too large, bytes that are not HTTP) are answered here too, in the same
+ * body shape, as a raw HTTP/1.1 response after which the connection closes.
  */
+import { STATUS_CODES } from "node:http";
 import { ERROR_TABLE, EsciError, isEsciError, type ErrorCode } from "../errors/index.js";
+import type { ServerTimeouts } from "./limits.js";
 import type { ErrorBody } from "./api.js";
 
 interface FastifyLikeError {
@@ -52,4 +58,31 @@ export function toHttpError(e: EsciError): HttpError {
   const body: ErrorBody = { error: e.message, error_type: e.code };
   if (e.details && Object.keys(e.details).length) body.details = e.details;
   return { status: ERROR_TABLE[e.code].httpStatus, headers, body };
+}
+
+/**
+ * The raw response to a connection-level error (Node's 'clientError' event), or undefined when
+ * the socket is gone (a reset needs no answer). Header overflow keeps HTTP's own 431, the status
+ * meant for it, with the TOO_LARGE body.
+ */
+export function clientErrorResponse(err: { code?: string }, timeouts: ServerTimeouts): string | undefined {
+  if (err.code === "ECONNRESET") return undefined;
+  let e: EsciError;
+  let status: number | undefined;
+  if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    e = new EsciError(
+      "TIMEOUT",
+      `the request did not arrive in time: headers must arrive within ${timeouts.headersMs / 1000} s of connecting (--header-timeout), the whole request within ${timeouts.requestMs / 1000} s (--body-timeout)`,
+      { header_timeout_s: timeouts.headersMs / 1000, body_timeout_s: timeouts.requestMs / 1000 },
+    );
+  } else if (err.code === "HPE_HEADER_OVERFLOW") {
+    e = new EsciError("TOO_LARGE", "the request's headers are larger than the server accepts (16 KiB)", { limit: "max_header_size" });
+    status = 431;
+  } else {
+    e = new EsciError("MALFORMED", `the request is not valid HTTP/1.1 (${err.code ?? "parse error"})`);
+  }
+  const h = toHttpError(e);
+  status ??= h.status;
+  const body = JSON.stringify(h.body);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

@@ -19,7 +19,7 @@ import { QueuedBiEncoder, QueuedCrossEncoder } from "./scoring.js";
 
 export { buildApp } from "./app.js";
 export { ServerState, type ServerModels, type ServerSettings } from "./context.js";
-export { DEFAULT_LIMITS, type RequestLimits } from "./limits.js";
+export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RequestLimits, type ServerTimeouts } from "./limits.js";
 export { ServerMetrics } from "./metrics.js";
 export { BatchQueue, DEFAULT_QUEUE, type QueueOptions } from "./queue.js";
 export { QueuedBiEncoder, QueuedCrossEncoder } from "./scoring.js";

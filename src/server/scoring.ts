@@ -20,6 +20,7 @@ import type { LoadedModel } from "../models/loader.js";
 import { runEncodings } from "../models/runner.js";
 import type { EmbedOptions, Pair, PairPrediction, PairScorer, PredictOptions, TextEmbedder } from "../models/types.js";
 import type { Encoding } from "../tokenizer/index.js";
+import { TokenizerWorker } from "../tokenizer/worker-tokenizer.js";
 import { BatchQueue, type BatchRunner, type QueueObserver, type QueueOptions } from "./queue.js";
 
 /** How a cross-encoder's predictions become one rerank score. */
@@ -39,28 +40,37 @@ export interface QueuedModelOptions {
   observer?: QueueObserver;
 }
 
+interface Runner {
+  run: BatchRunner;
+  /** The model's tokenizer, in a worker thread (tokenizer/worker-tokenizer.ts). */
+  tokenizer: TokenizerWorker;
+  release(): Promise<void>;
+}
+
 /**
  * The model's batch runner: models/runner.ts (the CLI's path: pad the batch to its own longest
  * row, run, split the rows) on the model's session — for a server, one loaded with
- * `session: "worker"` so runs do not block the event loop. The queue has already packed the
- * batch, so it is one call.
+ * `session: "worker"` so runs do not block the event loop — and the model's tokenizer in a worker
+ * of its own, so tokenizing a large request does not block it either. The queue has already
+ * packed the batch, so it is one call.
  */
-function startRunner(model: LoadedModel): { run: BatchRunner; release(): Promise<void> } {
+async function startRunner(model: LoadedModel): Promise<Runner> {
+  const tokenizer = await TokenizerWorker.start(model.tokenizer.origin);
   return {
     run: (rows) => runEncodings(model, rows, { batch: { maxBatch: rows.length, tokenBudget: Infinity } }),
-    release: () => model.session.release(),
+    tokenizer,
+    release: async () => {
+      await tokenizer.release();
+      await model.session.release();
+    },
   };
 }
 
-/** Encode with `encode(i, limit)`; with truncate false, an input over `maxLength` is TOO_LARGE. */
-function encodeAll(n: number, maxLength: number, o: QueuedCallOptions, encode: (i: number, limit: number) => Encoding): Encoding[] {
-  const rows = new Array<Encoding>(n);
-  for (let i = 0; i < n; i++) {
-    if (o.truncate !== false) {
-      rows[i] = encode(i, maxLength);
-      continue;
-    }
-    const full = encode(i, Number.MAX_SAFE_INTEGER);
+/** Encode with `encode(limit)`; with truncate false, an input over `maxLength` is TOO_LARGE. */
+async function encodeAll(maxLength: number, o: QueuedCallOptions, encode: (limit: number) => Promise<Encoding[]>): Promise<Encoding[]> {
+  if (o.truncate !== false) return encode(maxLength);
+  const rows = await encode(Number.MAX_SAFE_INTEGER);
+  rows.forEach((full, i) => {
     if (full.inputIds.length > maxLength) {
       throw new EsciError(
         "TOO_LARGE",
@@ -68,8 +78,7 @@ function encodeAll(n: number, maxLength: number, o: QueuedCallOptions, encode: (
         { index: i, tokens: full.inputIds.length, max_tokens: maxLength },
       );
     }
-    rows[i] = full;
-  }
+  });
   return rows;
 }
 
@@ -82,7 +91,7 @@ export class QueuedCrossEncoder implements PairScorer {
 
   private constructor(
     readonly model: CrossEncoder,
-    private readonly runner: { run: BatchRunner; release(): Promise<void> },
+    private readonly runner: Runner,
     o: QueuedModelOptions,
   ) {
     this.labels = model.labels;
@@ -99,7 +108,7 @@ export class QueuedCrossEncoder implements PairScorer {
 
   /** Takes over `model`: close() releases it. */
   static async create(model: CrossEncoder, o: QueuedModelOptions = {}): Promise<QueuedCrossEncoder> {
-    return new QueuedCrossEncoder(model, startRunner(model.model), o);
+    return new QueuedCrossEncoder(model, await startRunner(model.model), o);
   }
 
   get id(): string {
@@ -116,8 +125,7 @@ export class QueuedCrossEncoder implements PairScorer {
   }
 
   async predict(pairs: readonly Pair[], options: PredictOptions & QueuedCallOptions = {}): Promise<PairPrediction[]> {
-    const tok = this.model.model.tokenizer;
-    const rows = encodeAll(pairs.length, options.maxLength ?? this.maxLength, options, (i, limit) => tok.encodePair(pairs[i][0], pairs[i][1], limit));
+    const rows = await encodeAll(options.maxLength ?? this.maxLength, options, (limit) => this.runner.tokenizer.encodePairs(pairs, limit));
     const logits = await this.queue.submit(rows, options.signal);
     return logits.map((l) => toPrediction(l, this.labels));
   }
@@ -168,7 +176,7 @@ export class QueuedBiEncoder implements TextEmbedder {
 
   private constructor(
     readonly model: BiEncoder,
-    private readonly runner: { run: BatchRunner; release(): Promise<void> },
+    private readonly runner: Runner,
     o: QueuedModelOptions,
   ) {
     this.queue = new BatchQueue(runner.run, o.queue, o.observer);
@@ -176,7 +184,7 @@ export class QueuedBiEncoder implements TextEmbedder {
 
   /** Takes over `model`: close() releases it. */
   static async create(model: BiEncoder, o: QueuedModelOptions = {}): Promise<QueuedBiEncoder> {
-    return new QueuedBiEncoder(model, startRunner(model.model), o);
+    return new QueuedBiEncoder(model, await startRunner(model.model), o);
   }
 
   get dimension(): number {
@@ -192,8 +200,7 @@ export class QueuedBiEncoder implements TextEmbedder {
   }
 
   async embed(texts: readonly string[], options: EmbedOptions & QueuedCallOptions = {}): Promise<Float32Array[]> {
-    const tok = this.model.model.tokenizer;
-    const rows = encodeAll(texts.length, options.maxLength ?? this.maxLength, options, (i, limit) => tok.encodeText(texts[i], limit));
+    const rows = await encodeAll(options.maxLength ?? this.maxLength, options, (limit) => this.runner.tokenizer.encodeTexts(texts, limit));
     return this.queue.submit(rows, options.signal);
   }
 

@@ -4,6 +4,7 @@
  * with Hugging Face's longest_first truncation; special tokens and token type ids from the
  * post-processor; dynamic padding into int64 buffers for ONNX Runtime.
  */
+export { capChars, checkMaxChars, DEFAULT_MAX_CHARS } from "./chars.js";
 export { loadTokenizer } from "./load.js";
 export { longestFirstLengths } from "./truncation.js";
 export { padBatch } from "./padding.js";

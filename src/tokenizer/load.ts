@@ -12,13 +12,14 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { EsciError } from "../errors/index.js";
+import { checkMaxChars, DEFAULT_MAX_CHARS } from "./chars.js";
 import { readTokenizerSettings, type TokenizerSettings } from "./config.js";
 import { parseJsonObject, readTextIfExists, type JsonObject } from "./files.js";
 import { frameFromPostProcessor } from "./frame.js";
 import { HfPairTokenizer } from "./pair-tokenizer.js";
 import { rustParityRewrite } from "./parity.js";
 import { buildFromSlowFiles, checkMerge } from "./slow.js";
-import type { LoadTokenizerOptions, PairTokenizer } from "./types.js";
+import type { LoadTokenizerOptions, PairTokenizer, TokenizerOrigin } from "./types.js";
 
 /** Used when neither model_max_length nor a position limit is known (BERT/RoBERTa's usual size). */
 const FALLBACK_MAX_LENGTH = 512;
@@ -38,6 +39,7 @@ function checkPositiveInt(value: number | undefined, name: string): void {
 export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<PairTokenizer> {
   checkPositiveInt(options.maxPositions, "maxPositions");
   checkPositiveInt(options.maxLength, "maxLength");
+  if (options.maxChars !== undefined) checkMaxChars(options.maxChars);
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) {
     throw new EsciError("NOT_FOUND", `tokenizer directory ${dir} does not exist`, { file: dir });
@@ -45,7 +47,8 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
   const settings = await readTokenizerSettings(dir);
   const fastPath = join(dir, "tokenizer.json");
   const fastText = await readTextIfExists(fastPath);
-  if (fastText !== null) return createPairTokenizer(parseJsonObject(fastText, fastPath), settings, options, fastPath);
+  const origin = { dir, options };
+  if (fastText !== null) return createPairTokenizer(parseJsonObject(fastText, fastPath), settings, origin, fastPath);
   const built = await buildFromSlowFiles(dir, settings);
   if (built === null) {
     throw new EsciError(
@@ -54,11 +57,12 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
       { file: fastPath },
     );
   }
-  return createPairTokenizer(built.json, settings, options, built.source);
+  return createPairTokenizer(built.json, settings, origin, built.source);
 }
 
 /** Builds the tokenizer from a tokenizer.json object; `source` names the file(s) in errors. */
-function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, options: LoadTokenizerOptions, source: string): PairTokenizer {
+function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, origin: TokenizerOrigin, source: string): PairTokenizer {
+  const { options } = origin;
   const model = json.model as JsonObject | undefined;
   if (!model || typeof model !== "object" || !model.vocab || typeof model.vocab !== "object") {
     throw new EsciError("CORRUPT_FILE", `${source}: "model" with a "vocab" is missing`, { file: source, field: "model" });
@@ -107,6 +111,8 @@ function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, opti
     padTokenId: padTokenId(tokenizer, json, settings),
     vocabSize: vocabSize(model, libraryJson.added_tokens as JsonObject[]),
     source,
+    maxChars: options.maxChars ?? DEFAULT_MAX_CHARS,
+    origin,
   });
 }
 

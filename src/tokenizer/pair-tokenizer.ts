@@ -1,15 +1,17 @@
 /**
  * The PairTokenizer over @huggingface/tokenizers: each side is encoded without special tokens by
  * the library, truncated with the Rust longest_first rule, then framed with the special tokens
- * read from tokenizer.json's post-processor (frame.ts).
+ * read from tokenizer.json's post-processor (frame.ts). Each text is first cut to `maxChars`
+ * characters (chars.ts).
  */
 import type { Tokenizer } from "@huggingface/tokenizers";
 import { EsciError } from "../errors/index.js";
+import { capChars } from "./chars.js";
 import { applyFrame, type Frame } from "./frame.js";
 import { padBatch } from "./padding.js";
 import type { TextRewrite } from "./parity.js";
 import { longestFirstLengths } from "./truncation.js";
-import type { Encoding, PaddedBatch, PairTokenizer, TextPair } from "./types.js";
+import type { Encoding, PaddedBatch, PairTokenizer, TextPair, TokenizerOrigin } from "./types.js";
 
 export interface PairTokenizerParts {
   tokenizer: Tokenizer;
@@ -19,6 +21,8 @@ export interface PairTokenizerParts {
   padTokenId: number;
   vocabSize: number;
   source: string;
+  maxChars: number;
+  origin: TokenizerOrigin;
 }
 
 const NO_SPECIAL_TOKENS = { add_special_tokens: false } as const;
@@ -34,6 +38,8 @@ export class HfPairTokenizer implements PairTokenizer {
   readonly padTokenId: number;
   readonly vocabSize: number;
   readonly source: string;
+  readonly maxChars: number;
+  readonly origin: TokenizerOrigin;
   private readonly tokenizer: Tokenizer;
   private readonly frame: Frame;
   private readonly rewrite: TextRewrite | null;
@@ -47,6 +53,8 @@ export class HfPairTokenizer implements PairTokenizer {
     this.padTokenId = parts.padTokenId;
     this.vocabSize = parts.vocabSize;
     this.source = parts.source;
+    this.maxChars = parts.maxChars;
+    this.origin = parts.origin;
   }
 
   /** Token ids of one side, no special tokens. Read-only: the array may be shared via the cache. */
@@ -59,7 +67,8 @@ export class HfPairTokenizer implements PairTokenizer {
       const hit = this.cache.get(text);
       if (hit !== undefined) return hit;
     }
-    const ids = this.tokenizer.encode(this.rewrite ? this.rewrite(text) : text, NO_SPECIAL_TOKENS).ids;
+    const capped = capChars(text, this.maxChars);
+    const ids = this.tokenizer.encode(this.rewrite ? this.rewrite(capped) : capped, NO_SPECIAL_TOKENS).ids;
     if (cacheable) {
       if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
       this.cache.set(text, ids);

@@ -34,6 +34,14 @@ export interface LoadTokenizerOptions {
    * max_seq_length); still capped by `maxPositions`.
    */
   maxLength?: number;
+  /** Texts are cut to this many characters before tokenizing (chars.ts; default DEFAULT_MAX_CHARS). */
+  maxChars?: number;
+}
+
+/** What a tokenizer was loaded from: enough to load the same one again (in a worker thread). */
+export interface TokenizerOrigin {
+  dir: string;
+  options: LoadTokenizerOptions;
 }
 
 export interface PairTokenizer {
@@ -44,6 +52,9 @@ export interface PairTokenizer {
   readonly vocabSize: number;
   /** Where the tokenizer came from: tokenizer.json, or the slow files it was built from. */
   readonly source: string;
+  /** Each text is cut to this many characters before tokenizing (chars.ts). */
+  readonly maxChars: number;
+  readonly origin: TokenizerOrigin;
 
   /**
    * `tokenizer(query, product, truncation=True, max_length=maxLength)` as HF's fast tokenizers do

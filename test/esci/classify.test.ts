@@ -12,7 +12,7 @@ import { describe, it } from "node:test";
 import { EsciError } from "../../src/errors/index.js";
 import { classifyFile, ResumableOutput, type ClassifyFileResult } from "../../src/esci/index.js";
 import type { Pair, PairPrediction } from "../../src/models/types.js";
-import { FakeScorer, fakePrediction, HAVE_SAMPLE, REPO_ROOT, SAMPLE_DIR, tmp, rng } from "./helpers.js";
+import { FakeScorer, fakePrediction, SAMPLE_SKIP, REPO_ROOT, SAMPLE_DIR, tmp } from "./helpers.js";
 
 /** Input rows: mostly valid, some invalid (missing/wrong-typed product, bad label), some that fail scoring. */
 function makeInput(n: number): { lines: string[]; valid: { q: string; p: string; fields: Record<string, unknown> }[] } {
@@ -140,7 +140,7 @@ describe("classifyFile", () => {
     assert.equal(existsSync(marker), false);
   });
 
-  it("scores an ESCI dataset directory", { skip: HAVE_SAMPLE ? false : `no sample at ${SAMPLE_DIR}` }, async () => {
+  it("scores an ESCI dataset directory", { skip: SAMPLE_SKIP }, async () => {
     const out = join(tmp(), "sample.jsonl");
     const r = await classifyFile(new FakeScorer(), { input: SAMPLE_DIR, output: out, template: "{title} {brand}" });
     assert.equal(r.written, 16);
@@ -151,9 +151,16 @@ describe("classifyFile", () => {
   });
 });
 
-function runWorker(input: string, output: string, resume: boolean, interval: number): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
+function runWorker(
+  input: string,
+  output: string,
+  resume: boolean,
+  interval: number,
+  killAfterRows?: number,
+): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
   const worker = join(REPO_ROOT, "dist", "test", "esci", "classify-worker.js");
-  const child = spawn(process.execPath, [worker, input, output, resume ? "resume" : "fresh", String(interval)], { stdio: ["ignore", "pipe", "pipe"] });
+  const env = { ...process.env, ...(killAfterRows === undefined ? {} : { ESCI_TEST_KILL_AFTER_ROWS: String(killAfterRows) }) };
+  const child = spawn(process.execPath, [worker, input, output, resume ? "resume" : "fresh", String(interval)], { stdio: ["ignore", "pipe", "pipe"], env });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d) => (stdout += d));
@@ -168,39 +175,32 @@ function runWorker(input: string, output: string, resume: boolean, interval: num
 }
 
 describe("kill -9 and resume", () => {
-  for (const interval of [0, 15]) {
-    it(`ends with the same bytes as an uninterrupted run (commit interval ${interval} ms)`, async (t) => {
+  // Interval 0 commits after every chunk; 60 s commits only when the run finishes, so every kill
+  // leaves written rows that were never committed. The kill points (ESCI_TEST_KILL_AFTER_ROWS, a
+  // test-only hook of classify-worker.ts) are row counts, including ones inside a chunk of 16.
+  const KILL_AT = [1, 200, 777, 1500, 2333, 2990];
+  for (const interval of [0, 60_000]) {
+    it(`ends with the same bytes as an uninterrupted run (commit interval ${interval} ms, killed at rows ${KILL_AT.join(", ")})`, async () => {
       const dir = tmp();
       const input = join(dir, "in.jsonl");
       const { lines } = makeInput(3000);
       writeFileSync(input, lines.join("\n") + "\n");
       const ref = join(dir, "ref.jsonl");
-      const refRun = runWorker(input, ref, false, interval);
-      const refDone = await refRun.done;
+      const refDone = await runWorker(input, ref, false, interval).done;
       assert.equal(refDone.code, 0);
       const refResult = JSON.parse(refDone.stdout) as ClassifyFileResult;
 
-      const rnd = rng(1234 + interval);
       const out = join(dir, "out.jsonl");
-      let kills = 0;
-      let final: ClassifyFileResult | undefined;
-      for (let attempt = 0; attempt < 100 && !final; attempt++) {
-        const { child, done } = runWorker(input, out, attempt > 0, interval);
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30 + rnd() * 370);
-        const r = await done;
-        clearTimeout(timer);
-        if (r.signal === "SIGKILL") kills++;
-        else {
-          assert.equal(r.code, 0);
-          final = JSON.parse(r.stdout) as ClassifyFileResult;
-        }
+      for (const [attempt, at] of KILL_AT.entries()) {
+        const r = await runWorker(input, out, attempt > 0, interval, at).done;
+        assert.equal(r.signal, "SIGKILL", `attempt ${attempt} (kill at row ${at}) ended with code ${r.code}, not the kill`);
       }
-      assert.ok(final, "the run finished");
-      assert.ok(kills >= 3, `killed ${kills} times`);
-      t.diagnostic(`killed ${kills} times before the run finished`);
+      const last = await runWorker(input, out, true, interval).done;
+      assert.equal(last.code, 0);
+      const final = JSON.parse(last.stdout) as ClassifyFileResult;
       assert.ok(readFileSync(out).equals(readFileSync(ref)), "output identical to the uninterrupted run");
-      assert.deepEqual(final!.skipped, refResult.skipped);
-      assert.equal(final!.written, refResult.written);
+      assert.deepEqual(final.skipped, refResult.skipped);
+      assert.equal(final.written, refResult.written);
       assert.deepEqual(readdirSync(dir).sort(), ["in.jsonl", "out.jsonl", "ref.jsonl"]);
     });
   }

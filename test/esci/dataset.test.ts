@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { IssueLog, openEsciPairs, parseTemplate, readEsciJudgements, renderTemplate, type EsciJudgement, type PairRecord } from "../../src/esci/index.js";
 import { openParquet } from "../../src/io/parquet.js";
-import { HAVE_SAMPLE, SAMPLE_DIR, tmp, writeDataset, writeExamples, type ExampleRow, type ProductRow } from "./helpers.js";
+import { SAMPLE_SKIP, SAMPLE_DIR, tmp, writeDataset, writeExamples, type ExampleRow, type ProductRow } from "./helpers.js";
 
 async function judgements(path: string, o: Parameters<typeof readEsciJudgements>[1] = {}): Promise<EsciJudgement[]> {
   const out: EsciJudgement[] = [];
@@ -215,7 +215,7 @@ describe("ESCI pairs (judgements ⋈ products)", () => {
   });
 });
 
-describe("the real ESCI sample (16 rows, official files)", { skip: HAVE_SAMPLE ? false : `no sample at ${SAMPLE_DIR}` }, () => {
+describe("the real ESCI sample (16 rows, official files)", { skip: SAMPLE_SKIP }, () => {
   it("reads every judgement with INT64 ids, E/S/C/I labels and product text; ignores __index_level_0__", async () => {
     const js = await judgements(SAMPLE_DIR, { split: "test", version: "large" });
     assert.equal(js.length, 16);

@@ -23,7 +23,7 @@ import {
   type EsciLabel,
   type Metrics,
 } from "../../src/esci/index.js";
-import { FakeScorer, HAVE_SAMPLE, REPO_ROOT, SAMPLE_DIR, tmp, writeDataset, type ExampleRow, type ProductRow, rng } from "./helpers.js";
+import { FakeScorer, SAMPLE_SKIP, REPO_ROOT, SAMPLE_DIR, tmp, writeDataset, type ExampleRow, type ProductRow, rng } from "./helpers.js";
 
 const L: EsciLabel[] = ["E", "S", "C", "I"];
 
@@ -226,7 +226,7 @@ describe("evaluateScorer (fake model)", () => {
     await assert.rejects(evaluateScorer(new FakeScorer({ labels: ["a", "b", "c", "d"] }), { data: d }), /model label "a" is not an ESCI label .*pass --labels E,S,C,I/);
   });
 
-  it("the real sample, end to end", { skip: HAVE_SAMPLE ? false : `no sample at ${SAMPLE_DIR}` }, async () => {
+  it("the real sample, end to end", { skip: SAMPLE_SKIP }, async () => {
     const m = await evaluateScorer(new FakeScorer(), { data: SAMPLE_DIR, split: "test", version: "large" });
     assert.equal(m.counts.gold, 16);
     assert.equal(m.task1!.queries, 1);

@@ -1,9 +1,10 @@
 /**
  * Shared test helpers for the ESCI toolkit: a fake PairScorer whose outputs follow obviously from
  * the text, writers for small Parquet files in the official Shopping Queries Dataset schema, and
- * the location of the real 16-row sample (../shared/data/esci-sample next to the repo).
+ * the location of the real 16-row sample (ESCI_SAMPLE_DIR; by default ../shared/data/esci-sample
+ * next to the repo), and temp dirs that are removed when the test process exits.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -15,11 +16,24 @@ import type { Pair, PairPrediction, PairScorer, PredictOptions } from "../../src
 // dist/test/esci/helpers.js → repo root
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const FIXTURES = join(REPO_ROOT, "test", "esci", "fixtures");
-export const SAMPLE_DIR = resolve(REPO_ROOT, "..", "shared", "data", "esci-sample");
+export const SAMPLE_DIR = resolve(REPO_ROOT, process.env.ESCI_SAMPLE_DIR ?? join("..", "shared", "data", "esci-sample"));
 export const HAVE_SAMPLE = existsSync(join(SAMPLE_DIR, "shopping_queries_dataset_examples.parquet"));
+/**
+ * The `skip` option of tests that read the real sample: skipped where it is missing, except under
+ * CI=true, where they run (and fail on the missing files): CI must not pass without them.
+ */
+export const SAMPLE_SKIP: string | false = HAVE_SAMPLE || process.env.CI === "true" ? false : `no sample at ${SAMPLE_DIR} (set ESCI_SAMPLE_DIR)`;
 
+const made: string[] = [];
+process.once("exit", () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed when the test process exits. */
 export function tmp(prefix = "esci-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** mulberry32: a seeded 32-bit PRNG for reproducible test data. */

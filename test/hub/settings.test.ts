@@ -72,13 +72,25 @@ describe("--model values", () => {
     }
   });
 
-  test("path-shaped values that do not exist → NOT_FOUND naming the resolved path", () => {
-    for (const v of ["./nope", "../nope", "/definitely/not/here", "~/nope", "a/b/c", "nope/"]) {
-      assert.throws(
-        () => parseModelRef(v, { HOME: "/home/u" }),
-        (e: Error & { code?: string }) => e.code === "NOT_FOUND" && e.message.includes(resolve(v.replace(/^~/, "/home/u"))),
-        v,
-      );
+  test("path-shaped values that do not exist → NOT_FOUND naming the resolved path", async () => {
+    // Every value resolves inside a fresh temp dir (cwd two levels down, HOME beside it), so
+    // nothing next to the checkout (a sibling "../nope") can make one exist.
+    const base = await tempDir();
+    const cwdDir = join(base, "a", "work");
+    await mkdir(cwdDir, { recursive: true });
+    const home = join(base, "home");
+    const cwd = process.cwd();
+    process.chdir(cwdDir);
+    try {
+      for (const v of ["./nope", "../nope", join(base, "definitely", "not", "here"), "~/nope", "a/b/c", "nope/"]) {
+        assert.throws(
+          () => parseModelRef(v, { HOME: home }),
+          (e: Error & { code?: string }) => e.code === "NOT_FOUND" && e.message.includes(resolve(v.replace(/^~/, home))),
+          v,
+        );
+      }
+    } finally {
+      process.chdir(cwd);
     }
   });
 

@@ -3,7 +3,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isEsciError } from "../../src/errors/index.js";
 import { reciprocalRankFusion } from "../../src/search/fusion.js";
-import { productFromRow, productText } from "../../src/search/product.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { indexCatalog } from "../../src/search/indexer.js";
+import { capProduct, productFromRow, productText } from "../../src/search/product.js";
 import { openStore, queryTerms } from "../../src/search/store.js";
 import { parseVectorLiteral, vectorLiteral } from "../../src/search/postgres/store.js";
 
@@ -24,6 +28,32 @@ describe("reciprocalRankFusion", () => {
     const t = reciprocalRankFusion([[{ id: "x", score: 1 }, { id: "e", score: 0 }], [{ id: "y", score: 1 }, { id: "b", score: 0 }]]);
     assert.deepEqual(t.map((x) => x.id), ["x", "y", "b", "e"]);
     assert.deepEqual(reciprocalRankFusion([[], []]), []);
+  });
+});
+
+describe("the character cap on catalog products", () => {
+  it("capProduct cuts every text field and attribute, and leaves short ones alone", () => {
+    const p = { id: "B1", title: "t".repeat(50), brand: "Acme", description: "d".repeat(50), attributes: { size: "s".repeat(50) } };
+    assert.deepEqual(capProduct(p, 10), { id: "B1", title: "t".repeat(10), brand: "Acme", description: "d".repeat(10), attributes: { size: "s".repeat(10) } });
+  });
+
+  it("indexCatalog stores a huge title cut to maxChars", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "esci-units-cap-"));
+    try {
+      const catalog = join(dir, "catalog.jsonl");
+      writeFileSync(catalog, `${JSON.stringify({ id: "HUGE", title: "car stereo ".repeat(100_000) })}\n${JSON.stringify({ id: "S", title: "usb cable" })}\n`);
+      const store = await openStore(`sqlite:${join(dir, "s.db")}`);
+      try {
+        await indexCatalog(store, { catalog, maxChars: 1000 });
+        const [huge, small] = await store.get(["HUGE", "S"]);
+        assert.equal(huge.title, "car stereo ".repeat(100_000).slice(0, 1000));
+        assert.equal(small.title, "usb cable");
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

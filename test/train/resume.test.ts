@@ -1,12 +1,13 @@
 /**
  * Kill -9 and --resume: `esci train` (the real CLI, in a child process) on a tiny model is killed
- * twice at different moments after checkpoints exist, resumed each time, and must end with the
+ * twice at fixed steps after checkpoints exist (ESCI_TEST_KILL_AT_STEP, a test-only hook of
+ * cli/test-kill.ts: the process kills itself right after logging that step), resumed each time, and must end with the
  * same log.jsonl and byte-identical model.safetensors as an uninterrupted run — with dropout on,
  * shuffling on, validation on, so the data position, the dropout generators' position, AdamW's
  * state and the best-model bookkeeping all have to survive the restart.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,17 +36,10 @@ function runToEnd(output: string, extra: string[] = []): void {
   assert.equal(r.status, 0, r.stderr);
 }
 
-/** Starts a run and kills it with SIGKILL once `when(output)` holds. */
-async function killWhen(output: string, extra: string[], when: () => boolean): Promise<void> {
-  const child = spawn(process.execPath, args(output, extra), { stdio: "ignore" });
-  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
-  for (;;) {
-    if (when()) break;
-    if (child.exitCode !== null) assert.fail("the run finished before it could be killed; make it longer");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  child.kill("SIGKILL");
-  await exited;
+/** Runs until the process kills itself right after logging `step`. */
+function killAtStep(output: string, extra: string[], step: number): void {
+  const r = spawnSync(process.execPath, args(output, extra), { encoding: "utf8", env: { ...process.env, ESCI_TEST_KILL_AT_STEP: String(step) } });
+  assert.equal(r.signal, "SIGKILL", `the run was not killed at step ${step}: exit ${r.status}\n${r.stderr}`);
 }
 
 const checkpoints = (dir: string) => (existsSync(join(dir, "checkpoints")) ? readdirSync(join(dir, "checkpoints")).filter((d) => d.startsWith("step-")) : []);
@@ -63,9 +57,12 @@ describe("kill -9 and --resume", { timeout: 120_000 }, () => {
     const straight = join(work, "straight");
     runToEnd(straight);
     const killed = join(work, "killed");
-    // first kill: soon after the first checkpoint; second: mid-way through a later stretch
-    await killWhen(killed, [], () => checkpoints(killed).length > 0 && logLines(killed) > 6);
-    await killWhen(killed, ["--resume"], () => logLines(killed) > 40);
+    // first kill: at step 8, after the step-4 checkpoint and before step 8's own; second: at step
+    // 47, mid-way through a later stretch (checkpoints every 4 steps, validation every 15)
+    killAtStep(killed, [], 8);
+    assert.deepEqual(checkpoints(killed), ["step-00000004"]);
+    assert.equal(logLines(killed), 8, "one log line per step up to the kill");
+    killAtStep(killed, ["--resume"], 47);
     runToEnd(killed, ["--resume"]);
 
     assert.equal(readFileSync(join(killed, "log.jsonl"), "utf8"), readFileSync(join(straight, "log.jsonl"), "utf8"));

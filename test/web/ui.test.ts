@@ -114,6 +114,18 @@ describe("web UI in Chromium", { skip }, () => {
     await page.screenshot({ path: join(ARTIFACTS, "web-classify.png") });
   });
 
+  it("follows hash changes after load (/#classify, /#reports, back)", async () => {
+    await page.goto(`${url}/#search`);
+    await page.locator("#tab-search").waitFor({ state: "visible" });
+    await page.evaluate(() => (location.hash = "#classify"));
+    await page.locator("#tab-classify").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#tab-search").isHidden(), true);
+    assert.equal(await page.locator("nav button[data-tab=classify]").getAttribute("aria-selected"), "true");
+    await page.goto(`${url}/#reports`);
+    await page.locator("#tab-reports").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#tab-classify").isHidden(), true);
+  });
+
   it("lists evaluation reports and shows one", async () => {
     await page.click("nav button[data-tab=reports]");
     await page.getByTestId("report").first().waitFor();
