@@ -119,7 +119,8 @@ export class QueuedCrossEncoder implements PairScorer {
     const tok = this.model.model.tokenizer;
     const rows = encodeAll(pairs.length, options.maxLength ?? this.maxLength, options, (i, limit) => tok.encodePair(pairs[i][0], pairs[i][1], limit));
     const logits = await this.queue.submit(rows, options.signal);
-    return logits.map((l) => toPrediction(l, this.labels));
+    const calibration = options.calibration === false ? undefined : this.model.calibration;
+    return logits.map((l) => toPrediction(l, this.labels, calibration));
   }
 
   /** This scorer with every call bound to `signal` (for code that takes a plain PairScorer, like the search pipeline). */

@@ -125,7 +125,12 @@ export function renderReportHtml(m: Metrics): string {
       }`,
     );
   }
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>ESCI evaluation report</title><style>${CSS}</style></head><body><main>${parts.join("\n")}</main></body></html>\n`;
+  return htmlPage("ESCI evaluation report", parts.join("\n"));
+}
+
+/** A self-contained page in the report's style (also esci calibrate's before/after report). */
+export function htmlPage(title: string, body: string): string {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body><main>${body}</main></body></html>\n`;
 }
 
 /** The text table the CLI prints after an evaluation. */
