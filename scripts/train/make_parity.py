@@ -1,9 +1,9 @@
-#!/usr/bin/python3
+#!/tmp/ref/bin/python
 """PyTorch reference for esci's trainer: 8 optimizer steps from the committed tiny checkpoints.
 
-Run with the Debian Python that has torch (dev-only; tests never run Python):
+Run with a Python that has torch (dev-only; tests never run Python), e.g. the reference venv:
 
-    /usr/bin/python3 scripts/train/make_parity.py
+    /tmp/ref/bin/python scripts/train/make_parity.py
 
 For each of tiny-roberta-esci and tiny-bert-3label it writes test/train/fixtures/parity-<name>.json
 (the token ids of every example, the recipe, and per step: loss, lr, grad_norm) and
@@ -17,6 +17,11 @@ torch.optim.AdamW with HF's parameter groups (no decay for biases and LayerNorm 
 LambdaLR with get_linear_schedule_with_warmup's factor, scheduler stepped after the optimizer.
 The recipe is chosen so every piece is exercised: weight decay > 0, warm-up > 0, clipping active
 (asserted), a partial last batch (RoBERTa) and gradient accumulation (BERT).
+
+The loss variants (esci train's --class-weights, --label-smoothing, --loss focal) rerun the same
+recipe with torch's CrossEntropyLoss(weight=…, label_smoothing=…) or the focal loss of Lin et al.
+2017 written out below, into parity-<name>-<variant>.{json,safetensors} (weights stored as float32
+to keep the fixtures small: the test's 1e-5 tolerance is far above float32 rounding).
 """
 
 from __future__ import annotations
@@ -59,13 +64,13 @@ def lr_lambda(warmup: int, total: int):
     return f
 
 
-def write_f64_safetensors(path: str, tensors: dict[str, np.ndarray]) -> None:
+def write_safetensors(path: str, tensors: dict[str, np.ndarray], dtype: str) -> None:
     header: dict = {"__metadata__": {"format": "pt"}}
     blobs = []
     offset = 0
     for name in sorted(tensors):
-        b = np.ascontiguousarray(tensors[name], dtype="<f8").tobytes()
-        header[name] = {"dtype": "F64", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(b)]}
+        b = np.ascontiguousarray(tensors[name], dtype=dtype).tobytes()
+        header[name] = {"dtype": {"<f8": "F64", "<f4": "F32"}[dtype], "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
     hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -77,7 +82,21 @@ def write_f64_safetensors(path: str, tensors: dict[str, np.ndarray]) -> None:
             f.write(b)
 
 
-def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, recipe: dict) -> None:
+def balanced(labels: list[int], n_classes: int) -> list[float]:
+    """sklearn's compute_class_weight("balanced"): n / (C · count_c)."""
+    counts = np.bincount(labels, minlength=n_classes)
+    return [len(labels) / (n_classes * c) for c in counts]
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, weight: torch.Tensor | None) -> torch.Tensor:
+    """Lin et al. 2017: −w_y (1 − p_y)^γ log p_y, averaged as CrossEntropyLoss averages under weights
+    (Σ ℓ_i / Σ w_{y_i}; a plain mean without weights), so γ = 0 gives the weighted cross-entropy."""
+    logpt = torch.log_softmax(logits, dim=1).gather(1, target[:, None])[:, 0]
+    w = weight[target] if weight is not None else torch.ones_like(logpt)
+    return -(w * (1 - logpt.exp()) ** gamma * logpt).sum() / w.sum()
+
+
+def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, recipe: dict, variant: dict | None = None) -> None:
     model_dir = os.path.join(ROOT, "test", "fixtures", "models", name)
     with open(os.path.join(model_dir, "config.json")) as f:
         cfg = json.load(f)
@@ -88,6 +107,16 @@ def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, rec
 
     data = examples(n_examples, len(labels), seed=len(name))
     encoded = [mf.encode_pair(tok, q, p, max_length) for q, p, _ in data]
+    given = variant
+    variant = dict(variant or {})
+    if variant.get("class_weights") == "balanced":
+        variant["class_weights"] = balanced([y for _, _, y in data], len(labels))
+    weight = torch.tensor(variant["class_weights"]) if "class_weights" in variant else None
+    if variant.get("loss") == "focal":
+        def criterion(logits, target):
+            return focal_loss(logits, target, variant["focal_gamma"], weight)
+    else:
+        criterion = torch.nn.CrossEntropyLoss(weight=weight, label_smoothing=variant.get("label_smoothing", 0.0))
 
     B, accum, steps = recipe["batch_size"], recipe["grad_accum"], recipe["steps"]
     batches = [list(range(i, min(i + B, n_examples))) for i in range(0, n_examples, B)]
@@ -108,7 +137,7 @@ def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, rec
             ids, mask = mf.padded([encoded[i][0] for i in idx], cfg["pad_token_id"])
             types, _ = mf.padded([encoded[i][1] for i in idx], 0)
             logits = mf.classifier_logits(params, cfg, mf.encoder_forward(params, prefix, cfg, ids, types, mask))
-            loss = torch.nn.functional.cross_entropy(logits, torch.tensor([data[i][2] for i in idx])) / len(group)
+            loss = criterion(logits, torch.tensor([data[i][2] for i in idx])) / len(group)
             loss.backward()
             total += loss.item()
         lr = sched.get_last_lr()[0]
@@ -120,9 +149,12 @@ def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, rec
     assert clipped >= steps // 2, f"{name}: clipping active in only {clipped} of {steps} steps"
 
     os.makedirs(OUT, exist_ok=True)
-    write_f64_safetensors(os.path.join(OUT, f"parity-{name}.safetensors"), {n: p.detach().numpy() for n, p in params.items()})
+    stem = f"parity-{name}" + (f"-{variant['name']}" if variant else "")
+    dtype = "<f4" if variant else "<f8"
+    write_safetensors(os.path.join(OUT, f"{stem}.safetensors"), {n: p.detach().numpy() for n, p in params.items()}, dtype)
     fixture = {
         "model": name,
+        **({"loss": {k: v for k, v in given.items() if k != "name"}, "class_weights": variant.get("class_weights")} if given else {}),
         "labels": labels,
         "max_length": max_length,
         "recipe": {**recipe, "warmup_steps": warmup},
@@ -130,10 +162,19 @@ def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, rec
                      for (q, p, y), e in zip(data, encoded)],
         "steps": log,
     }
-    with open(os.path.join(OUT, f"parity-{name}.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(OUT, f"{stem}.json"), "w", encoding="utf-8") as f:
         json.dump(fixture, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    print(name, "clipped", clipped, "of", steps, "losses", [round(e["loss"], 4) for e in log])
+    print(stem, "clipped", clipped, "of", steps, "losses", [round(e["loss"], 4) for e in log])
+
+
+# esci train's loss flags, one fixture each (the class weights are in head-label id order)
+VARIANTS = [
+    {"name": "balanced", "class_weights": "balanced"},
+    {"name": "weighted-smoothing", "class_weights": [0.5, 1.0, 4.0, 2.0], "label_smoothing": 0.2},
+    {"name": "focal", "loss": "focal", "focal_gamma": 2.0},
+    {"name": "focal-balanced", "loss": "focal", "focal_gamma": 1.5, "class_weights": "balanced"},
+]
 
 
 def main() -> None:
@@ -146,6 +187,17 @@ def main() -> None:
         {**common, "batch_size": 4, "grad_accum": 1})
     run("tiny-bert-3label", bert_tok, ["exact", "substitute", "complement"], 48, 20,
         {**common, "batch_size": 3, "grad_accum": 2})
+    esci = ["exact", "substitute", "complement", "irrelevant"]
+    for variant in VARIANTS:
+        run("tiny-roberta-esci", roberta_tok, esci, 30, 24, {**common, "batch_size": 4, "grad_accum": 1}, variant)
+    run("tiny-bert-3label", bert_tok, ["exact", "substitute", "complement"], 48, 20, {**common, "batch_size": 3, "grad_accum": 2},
+        {"name": "focal-weighted", "loss": "focal", "focal_gamma": 2.0, "class_weights": [0.5, 1.5, 3.0]})
+    # label smoothing alone on BERT (with gradient accumulation). On tiny-roberta-esci the same ε = 0.1
+    # leaves one embedding element of a token seen once (gradient 1.5e-7, 6e-5 of its row's largest)
+    # 1.6e-5 off: AdamW divides by |g|, so float32 rounding of a near-zero gradient shows in the
+    # update — the effect behind the plain runs' own 4e-6, not a difference in the loss.
+    run("tiny-bert-3label", bert_tok, ["exact", "substitute", "complement"], 48, 20, {**common, "batch_size": 3, "grad_accum": 2},
+        {"name": "smoothing", "label_smoothing": 0.1})
 
 
 if __name__ == "__main__":

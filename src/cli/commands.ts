@@ -1,4 +1,5 @@
 /** The registry of `esci` subcommands: adding a command = a file in cli/ plus a row here. */
+import { calibrateCommand } from "./calibrate.js";
 import { classifyCommand } from "./classify.js";
 import type { Command } from "./command.js";
 import { evaluateCommand } from "./evaluate.js";
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   searchCommand,
   substitutesCommand,
   trainCommand,
+  calibrateCommand,
   quantizeCommand,
   serveCommand,
 ];

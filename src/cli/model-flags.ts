@@ -30,6 +30,7 @@ export const MODEL_FLAGS: Options = {
   "max-length": { type: "string" },
   "max-chars": { type: "string" },
   quiet: { type: "boolean" },
+  "no-calibration": { type: "boolean" },
 };
 
 export const MODEL_FLAGS_HELP = `  --model M            hub id (downloaded into the Hugging Face cache) or a local directory
@@ -41,6 +42,7 @@ export const MODEL_FLAGS_HELP = `  --model M            hub id (downloaded into 
   --labels a,b,…       label names in the model's id order (for checkpoints that only say LABEL_0…)
   --quantize int8      dynamic int8 quantization of the encoder's weights (faster; cached)
   --threads N          ONNX Runtime threads (default: all cores)
+  --no-calibration     raw softmax probabilities even when the model has an esci_calibration.json
   --quiet              no progress bars`;
 
 export function parseLabels(p: Parsed): string[] | undefined {
@@ -107,10 +109,10 @@ async function withProgress<T>(p: Parsed, what: string, load: (opts: LoadOptions
   }
 }
 
-/** A cross-encoder: `id`, else --model, else the model card's checkpoint. */
+/** A cross-encoder: `id`, else --model, else the model card's checkpoint; its stored calibration applied unless --no-calibration. */
 export function loadCrossEncoder(p: Parsed, id?: string, what = "cross-encoder", extra?: Partial<LoadOptions>): Promise<CrossEncoder> {
   const ref = modelRef(id ?? str(p, "model") ?? DEFAULT_CROSS_ENCODER);
-  return withProgress(p, what, (opts) => CrossEncoder.load(ref, { ...opts, labels: parseLabels(p) }), extra);
+  return withProgress(p, what, (opts) => CrossEncoder.load(ref, { ...opts, labels: parseLabels(p), calibration: !bool(p, "no-calibration") }), extra);
 }
 
 /** A bi-encoder: `id`, else --model, else all-distilroberta-v1. */

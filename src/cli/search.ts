@@ -30,6 +30,7 @@ export const STORE_MODEL_FLAGS: Options = {
   "max-chars": { type: "string" },
   quantize: { type: "string" },
   quiet: { type: "boolean" },
+  "no-calibration": { type: "boolean" },
 };
 
 /**
@@ -87,7 +88,7 @@ export function parseOnly(raw: string | undefined): EsciLabel | undefined {
 
 /** The JSON form of a hit: `{id, title, score, label, probs, stage1_rank, stage1_score}`; label/probs null without reranking. */
 export function hitJson(h: SearchHit): Record<string, unknown> {
-  return { id: h.id, title: h.title, score: h.score, label: h.label ?? null, probs: h.probs ?? null, stage1_rank: h.stage1_rank, stage1_score: h.stage1_score };
+  return { id: h.id, title: h.title, score: h.score, label: h.label ?? null, probs: h.probs ?? null, ...(h.calibrated ? { calibrated: true } : {}), stage1_rank: h.stage1_rank, stage1_score: h.stage1_score };
 }
 
 function cut(s: string, n: number): string {
@@ -176,6 +177,7 @@ expected gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0).
   --json                print a JSON array of {id, title, score, label, probs, stage1_rank, stage1_score}
   --labels a,b,…        reranker label names in id order (for LABEL_0… checkpoints)
   --quantize int8       dynamic int8 quantization of the reranker
+  --no-calibration      rerank by raw softmax probabilities, not the reranker's esci_calibration.json
   --revision R, --threads N, --batch-size N, --max-length N, --max-chars N, --quiet`;
 
 async function run(argv: string[]): Promise<number> {

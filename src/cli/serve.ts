@@ -27,6 +27,8 @@ Models:
   --store STORE        catalog store built by esci index (sqlite:PATH or postgres://…)
   --labels a,b,…       label names in the model's id order (for LABEL_0… checkpoints)
   --quantize int8      dynamic int8 quantization of the models' encoder weights
+  --no-calibration     serve raw softmax probabilities by default, even with an esci_calibration.json
+                       (a request's "calibration": false does so for that request)
   --revision R, --threads N, --quiet
 Server:
   --host H             address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -61,6 +63,7 @@ const FLAGS = {
   revision: { type: "string" },
   threads: { type: "string" },
   quiet: { type: "boolean" },
+  "no-calibration": { type: "boolean" },
   host: { type: "string" },
   port: { type: "string" },
   "api-key": { type: "string", multiple: true },

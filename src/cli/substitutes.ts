@@ -24,7 +24,7 @@ most probable first (score = P(substitute)).
   --candidates N        candidates to label (default ${DEFAULT_CANDIDATES})
   --template T          product text the reranker reads (default "{title}")
   --json                print a JSON array of {id, title, score, label, probs, stage1_rank, stage1_score}
-  --labels a,b,…, --quantize int8, --revision R, --threads N, --batch-size N, --max-length N, --max-chars N, --quiet`;
+  --labels a,b,…, --quantize int8, --no-calibration, --revision R, --threads N, --batch-size N, --max-length N, --max-chars N, --quiet`;
 
 async function run(argv: string[]): Promise<number> {
   const p = parseFlags(argv, {

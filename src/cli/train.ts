@@ -7,6 +7,7 @@ import { checkOutputPath } from "../io/output-path.js";
 import { TRAIN_DEFAULTS, train } from "../train/index.js";
 import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
+import { LOSS_FLAGS, LOSS_FLAGS_HELP, parseLossFlags } from "./loss-flags.js";
 import { ProgressBar } from "./progress.js";
 import { testKillPoint } from "./test-kill.js";
 
@@ -17,7 +18,7 @@ const HELP = `Usage:
 
 Fine-tunes M — a bare encoder (e.g. sentence-transformers/all-distilroberta-v1: a new 4-way head)
 or a sequence classifier (its head and labels are kept) — for ESCI classification with
-cross-entropy and AdamW on ONNX Runtime. Defaults are the reference model card's recipe.
+cross-entropy (or a class-weighted, smoothed or focal loss) and AdamW on ONNX Runtime. Defaults are the reference model card's recipe.
 
 D is an ESCI dataset directory (US, large version, train split) or a JSONL/CSV/Parquet file with
 "query", "product" and "label" (E/S/C/I or exact/substitute/complement/irrelevant).
@@ -42,6 +43,7 @@ Flags:
   --weight-decay X     AdamW decoupled weight decay, not on biases/LayerNorm (default ${D.weightDecay})
   --max-grad-norm X    clip the global gradient norm; 0 = off (default ${D.maxGradNorm})
   --dropout X          one rate for every dropout (default: the model config's)
+${LOSS_FLAGS_HELP}
   --max-steps N        stop after N optimizer steps (the schedule spans N)
   --no-shuffle         keep the data order (default: a seeded shuffle per epoch)
   --labels a,b,…       head labels in id order (new head default: exact,substitute,complement,irrelevant;
@@ -80,6 +82,7 @@ async function run(argv: string[]): Promise<number> {
     threads: { type: "string" },
     resume: { type: "boolean" },
     quiet: { type: "boolean" },
+    ...LOSS_FLAGS,
   });
   const labels = str(p, "labels")
     ?.split(",")
@@ -119,6 +122,7 @@ async function run(argv: string[]): Promise<number> {
       saveEvery: num(p, "save-every", { integer: true, min: 1 }),
       threads: num(p, "threads", { integer: true, min: 1 }),
       resume: bool(p, "resume"),
+      ...parseLossFlags(p),
     },
     {
       onNote: note,
@@ -127,7 +131,10 @@ async function run(argv: string[]): Promise<number> {
         tokenizing.update(done);
         if (done === total) tokenizing.finish();
       },
-      onStart: (plan, resumedAt) => {
+      onStart: (plan, resumedAt, loss) => {
+        const weights = loss.weights.some((w) => w !== 1) ? `, class weights ${loss.weights.map((w) => +w.toPrecision(4)).join(",")}` : "";
+        const detail = loss.kind === "focal" ? `focal γ=${loss.focalGamma}` : `cross-entropy${loss.labelSmoothing ? `, label smoothing ${loss.labelSmoothing}` : ""}`;
+        note(`loss: ${detail}${weights}`);
         note(
           `${plan.totalSteps} steps (${plan.stepsPerEpoch}/epoch, warm-up ${plan.warmupSteps})` +
             (plan.evalInterval ? `, validation every ${plan.evalInterval} steps` : "") +

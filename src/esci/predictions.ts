@@ -2,7 +2,8 @@
  * The prediction row format shared by `esci predict`, `esci classify` and `esci evaluate`.
  *
  * Written rows are JSONL: the input row's fields, then `logits` (id order), `probs`
- * ({label: p}) and `label` (arg-max). An input field named `label` (a gold label in a pair file)
+ * ({label: p}), `label` (arg-max) and, when the model's stored calibration made probs and label,
+ * `calibrated: true`. An input field named `label` (a gold label in a pair file)
  * is kept as `gold_label` so the predicted label never overwrites it silently. Read rows need
  * `query_id`, `product_id` and at least one of `probs`, `label`, `score`; from those,
  * `rankingScore` derives the Task 1 score: `score` if given, else the expected gain
@@ -17,12 +18,13 @@ import { checkId, checkNumber, isAbsent, toJsonValue, type Checked } from "./val
 export function predictionRow(fields: Readonly<Record<string, unknown>>, p: PairPrediction): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (k === "logits" || k === "probs") continue;
+    if (k === "logits" || k === "probs" || k === "calibrated") continue;
     o[k === "label" ? "gold_label" : k] = toJsonValue(v);
   }
   o.logits = p.logits;
   o.probs = p.probs;
   o.label = p.label;
+  if (p.calibrated) o.calibrated = true;
   return o;
 }
 

@@ -26,6 +26,7 @@ export const DEFAULT_ALLOW_PATTERNS: readonly string[] = [
   "sentence_bert_config.json",
   "config_sentence_transformers.json",
   "*/config.json",
+  "esci_calibration.json", // esci calibrate's stored temperature and biases (models/calibration.ts)
 ];
 
 function escapeRegex(ch: string): string {

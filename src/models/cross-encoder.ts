@@ -3,9 +3,14 @@
  * label. Probabilities are a softmax over the logits; a one-logit head (e.g. ms-marco MiniLM
  * rerankers) gets the sigmoid of its logit instead, as sentence-transformers and TEI do — a
  * softmax over one logit would always say 1.
+ *
+ * A checkpoint with an `esci_calibration.json` (models/calibration.ts) is calibrated by default:
+ * probs = softmax((logits + bias) / T), the label their arg-max, `calibrated: true` on each
+ * prediction; `logits` stay the model's. `calibration: false` at load (or per call) turns it off.
  */
 import { EsciError } from "../errors/index.js";
 import type { BatchPlanOptions } from "./batching.js";
+import { calibratedLogits, readCalibration, type ScoreCalibration } from "./calibration.js";
 import { loadModel, type LoadedModel, type LoadOptions } from "./loader.js";
 import { runEncodings } from "./runner.js";
 import type { Pair, PairPrediction, PairScorer, PredictOptions } from "./types.js";
@@ -13,6 +18,8 @@ import type { Pair, PairPrediction, PairScorer, PredictOptions } from "./types.j
 export interface CrossEncoderOptions extends LoadOptions {
   /** Rename label ids for checkpoints whose config only says LABEL_0…LABEL_n. */
   labels?: string[];
+  /** false: ignore the checkpoint's esci_calibration.json (default: apply it). */
+  calibration?: boolean;
 }
 
 export function softmax(logits: ArrayLike<number>): number[] {
@@ -27,38 +34,43 @@ export function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
-/** Logits → the prediction record every esci output uses. */
-export function toPrediction(logits: ArrayLike<number>, labels: readonly string[]): PairPrediction {
+/** Logits → the prediction record every esci output uses (probabilities calibrated when `calibration` is given). */
+export function toPrediction(logits: ArrayLike<number>, labels: readonly string[], calibration?: ScoreCalibration): PairPrediction {
   const l = Array.from(logits);
+  const z = calibration ? calibratedLogits(l, calibration) : l;
   const probs: Record<string, number> = {};
+  const calibrated = calibration ? { calibrated: true as const } : {};
   if (l.length === 1) {
-    probs[labels[0]] = sigmoid(l[0]);
-    return { logits: l, probs, label: labels[0] };
+    probs[labels[0]] = sigmoid(z[0]);
+    return { logits: l, probs, label: labels[0], ...calibrated };
   }
-  const p = softmax(l);
+  const p = softmax(z);
   let best = 0;
   p.forEach((v, i) => {
     probs[labels[i]] = v;
     if (v > p[best]) best = i;
   });
-  return { logits: l, probs, label: labels[best] };
+  return { logits: l, probs, label: labels[best], ...calibrated };
 }
 
 export class CrossEncoder implements PairScorer {
   readonly labels: readonly string[];
+  /** The checkpoint's calibration, applied by predict (undefined: none, or turned off). */
+  readonly calibration?: ScoreCalibration;
 
-  private constructor(readonly model: LoadedModel, labels?: string[]) {
+  private constructor(readonly model: LoadedModel, labels?: string[], calibrate = true) {
     const n = model.config.id2label.length;
     if (labels && labels.length !== n) {
       throw new EsciError("INVALID_ARGUMENT", `--labels names ${labels.length} labels but ${model.id} has ${n} outputs (${model.config.id2label.join(", ")})`);
     }
     this.labels = labels ?? model.config.id2label;
+    if (calibrate) this.calibration = readCalibration(model.dir, n);
   }
 
   static async load(id: string, options: CrossEncoderOptions = {}): Promise<CrossEncoder> {
     const model = await loadModel(id, "classify", options);
     try {
-      return new CrossEncoder(model, options.labels);
+      return new CrossEncoder(model, options.labels, options.calibration);
     } catch (e) {
       await model.session.release();
       throw e;
@@ -80,7 +92,8 @@ export class CrossEncoder implements PairScorer {
 
   async predict(pairs: readonly Pair[], options: PredictOptions & { batch?: Partial<BatchPlanOptions> } = {}): Promise<PairPrediction[]> {
     const rows = await this.logits(pairs, options);
-    return rows.map((l) => toPrediction(l, this.labels));
+    const calibration = options.calibration === false ? undefined : this.calibration;
+    return rows.map((l) => toPrediction(l, this.labels, calibration));
   }
 
   /** predict + sort: products for one query, best first by `score(prediction)`. */

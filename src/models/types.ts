@@ -14,6 +14,8 @@ export interface PairPrediction {
   probs: Record<string, number>;
   /** The arg-max label name. */
   label: string;
+  /** Present (true) when `probs` and `label` come from the checkpoint's calibration, softmax((logits + bias) / T). */
+  calibrated?: true;
 }
 
 export interface PredictOptions {
@@ -23,6 +25,8 @@ export interface PredictOptions {
   maxLength?: number;
   /** Called after each batch with (pairs done, pairs total). */
   onProgress?: (done: number, total: number) => void;
+  /** false: raw softmax even when the model has a stored calibration (default: apply it). */
+  calibration?: boolean;
 }
 
 /** Anything that scores query–product pairs: the ONNX CrossEncoder, or a fake in tests. */

@@ -29,6 +29,8 @@ export interface SearchHit {
   /** Arg-max ESCI label of the cross-encoder (absent without reranking). */
   label?: EsciLabel;
   probs?: Record<EsciLabel, number>;
+  /** Present (true) when the probabilities come from the model's stored calibration. */
+  calibrated?: true;
   /** 1-based rank after stage 1. */
   stage1_rank: number;
   stage1_score: number;
@@ -56,6 +58,8 @@ export interface RerankOptions {
   productTemplate?: string;
   batchSize?: number;
   maxLength?: number;
+  /** false: the scorer's raw softmax even when its model has a stored calibration. */
+  calibration?: boolean;
 }
 
 export interface SearchOptions extends Stage1Options, RerankOptions {
@@ -156,14 +160,14 @@ export class SearchPipeline {
    * Stage 2: cross-encoder predictions for (query, product) pairs, as ESCI letters, with the
    * expected gain of each. Input order is kept; sorting is the caller's.
    */
-  async rerank(query: string, products: readonly CatalogProduct[], options: RerankOptions = {}): Promise<{ label: EsciLabel; probs: Record<EsciLabel, number>; gain: number }[]> {
+  async rerank(query: string, products: readonly CatalogProduct[], options: RerankOptions = {}): Promise<{ label: EsciLabel; probs: Record<EsciLabel, number>; gain: number; calibrated?: true }[]> {
     if (!this.scorer || !this.scorerLabels) throw new EsciError("INVALID_ARGUMENT", "reranking needs a cross-encoder (--rerank-model M), or use --no-rerank");
     const gains = resolveGains(options.gains);
     const text = productText(options.productTemplate ?? DEFAULT_RERANK_TEMPLATE);
     if (!products.length) return [];
     const preds = await this.scorer.predict(
       products.map((p) => [query, text(p)] as const),
-      { batchSize: options.batchSize, maxLength: options.maxLength },
+      { batchSize: options.batchSize, maxLength: options.maxLength, calibration: options.calibration },
     );
     const letters = this.scorerLabels;
     return preds.map((pred) => {
@@ -173,7 +177,7 @@ export class SearchPipeline {
       for (const l of letters) if (probs[l] > probs[label]) label = l;
       let gain = 0;
       for (const l of letters) gain += probs[l] * gains[l];
-      return { label, probs, gain };
+      return { label, probs, gain, ...(pred.calibrated ? { calibrated: true as const } : {}) };
     });
   }
 
@@ -212,6 +216,7 @@ export class SearchPipeline {
         h.score = preds[i].gain;
         h.label = preds[i].label;
         h.probs = preds[i].probs;
+        if (preds[i].calibrated) h.calibrated = true;
       });
       hits.sort((a, b) => b.score - a.score || a.stage1_rank - b.stage1_rank);
       if (options.only) hits = hits.filter((h) => h.label === options.only);

@@ -35,7 +35,7 @@ export async function findSubstitutes(pipeline: SearchPipeline, productId: strin
   const preds = await pipeline.rerank(product.title, candidates.map((h) => h.product), options);
   const hits: SearchHit[] = [];
   candidates.forEach((h, i) => {
-    if (preds[i].label === "S") hits.push({ ...h, score: preds[i].probs.S, label: "S", probs: preds[i].probs });
+    if (preds[i].label === "S") hits.push({ ...h, score: preds[i].probs.S, label: "S", probs: preds[i].probs, ...(preds[i].calibrated ? { calibrated: true as const } : {}) });
   });
   hits.sort((a, b) => b.score - a.score || a.stage1_rank - b.stage1_rank);
   return { product, hits: hits.slice(0, k) };

@@ -49,6 +49,9 @@ export const errorSchema = obj(["error", "error_type"], {
   details: { type: "object", description: "Structured details (the limit, the index at fault, retry_after_s…)." },
 });
 
+/** The request field that turns a model's stored calibration off (esci_calibration.json; CLI: --no-calibration). */
+const CALIBRATION = bool("false: raw softmax probabilities even when the model has a stored calibration (esci_calibration.json); default true.");
+
 // ---------------------------------------------------------------- /v1/classify
 
 export interface ClassifyRequest {
@@ -56,6 +59,7 @@ export interface ClassifyRequest {
   query?: string;
   products?: string[];
   truncate?: boolean;
+  calibration?: boolean;
 }
 
 export interface ClassifyResult {
@@ -70,6 +74,8 @@ export interface ClassifyResult {
 export interface ClassifyResponse {
   model: string;
   labels: string[];
+  /** Whether probs and label come from the model's stored calibration. */
+  calibrated: boolean;
   results: ClassifyResult[];
 }
 
@@ -87,13 +93,15 @@ export const classifyRequestSchema: JsonSchema = {
     query: str("One query for all `products` (instead of `pairs`)."),
     products: arrayOf({ type: "string" }, "Product texts scored against `query`."),
     truncate: bool("Cut pairs longer than the model's limit (default true); false answers 413 for such a pair."),
+    calibration: CALIBRATION,
   }),
   description: "Either `pairs`, or `query` with `products`.",
 };
 
-export const classifyResponseSchema = obj(["model", "labels", "results"], {
+export const classifyResponseSchema = obj(["model", "labels", "calibrated", "results"], {
   model: str("The cross-encoder."),
   labels: arrayOf({ type: "string" }, "The model's labels in id order."),
+  calibrated: bool("Whether probs, label and score come from the model's stored calibration, softmax((logits + bias) / T); logits are always the model's."),
   results: arrayOf(
     obj(["index", "label", "probs", "logits"], {
       index: int("Position of the pair in the request.", 0, Number.MAX_SAFE_INTEGER),
@@ -115,6 +123,7 @@ export interface TeiRerankRequest {
   return_text?: boolean;
   truncate?: boolean;
   truncation_direction?: "Right" | "Left";
+  calibration?: boolean;
 }
 
 export interface TeiRank {
@@ -130,6 +139,7 @@ export const teiRerankRequestSchema = obj(["query", "texts"], {
   return_text: bool("Echo each text in its result (default false)."),
   truncate: bool("Cut pairs longer than the model's limit (default false: such a pair answers 413, as text-embeddings-inference does)."),
   truncation_direction: { type: "string", enum: ["Right", "Left"], description: "Only Right is supported (the model truncates longest-first from the right, as Hugging Face's tokenizers do)." },
+  calibration: CALIBRATION,
 });
 
 export const teiRerankResponseSchema = arrayOf(
@@ -149,6 +159,7 @@ export interface CohereRerankRequest {
   documents: (string | { text: string })[];
   top_n?: number;
   return_documents?: boolean;
+  calibration?: boolean;
 }
 
 export interface CohereRerankResult {
@@ -168,6 +179,7 @@ export const cohereRerankRequestSchema = obj(["query", "documents"], {
   documents: arrayOf({ oneOf: [{ type: "string" }, obj(["text"], { text: str("The document text.") })] }, "Documents as strings or {text} objects."),
   top_n: int("Return only the best top_n results (default: all).", 1, Number.MAX_SAFE_INTEGER),
   return_documents: bool("Include each document as {text} in its result (default false)."),
+  calibration: CALIBRATION,
 });
 
 export const cohereRerankResponseSchema = obj(["model", "results"], {
@@ -190,12 +202,14 @@ export interface SearchRequest {
   candidates?: number;
   rerank?: boolean;
   only?: EsciLabel;
+  calibration?: boolean;
 }
 
 export interface SubstitutesRequest {
   product_id: string;
   k?: number;
   candidates?: number;
+  calibration?: boolean;
 }
 
 export interface SearchHitBody {
@@ -206,6 +220,7 @@ export interface SearchHitBody {
   score: number;
   label?: EsciLabel;
   probs?: Record<EsciLabel, number>;
+  calibrated?: boolean;
   stage1_rank: number;
   stage1_score: number;
   bm25_rank?: number;
@@ -233,12 +248,14 @@ export const searchRequestSchema = obj(["query"], {
   candidates: int("Stage-1 candidates (BM25 and vector lists, fused by reciprocal rank) that the cross-encoder reranks (default 100).", 1, MAX_CANDIDATES),
   rerank: bool("Rerank stage 1 with the cross-encoder (default: when the model is an ESCI classifier)."),
   only: { type: "string", enum: [...ESCI_LABELS], description: "Keep only hits with this predicted ESCI label." },
+  calibration: CALIBRATION,
 });
 
 export const substitutesRequestSchema = obj(["product_id"], {
   product_id: str("The product to find substitutes for (its id in the store)."),
   k: int("Substitutes returned at most (default 10).", 1, MAX_K),
   candidates: int("Stage-1 candidates labelled by the cross-encoder (default 100).", 1, MAX_CANDIDATES),
+  calibration: CALIBRATION,
 });
 
 const hitSchema = obj(["rank", "id", "title", "score", "stage1_rank", "stage1_score", "product"], {
@@ -248,6 +265,7 @@ const hitSchema = obj(["rank", "id", "title", "score", "stage1_rank", "stage1_sc
   score: { type: "number", description: "Expected ESCI gain after reranking (P(substitute) for substitutes); the stage-1 fusion score without reranking." },
   label: { type: "string", enum: [...ESCI_LABELS], description: "The cross-encoder's most probable ESCI label." },
   probs: probsSchema,
+  calibrated: bool("Present (true) when probs, label and score come from the cross-encoder's stored calibration."),
   stage1_rank: int("1-based rank after stage 1 (before reranking).", 1, MAX_CANDIDATES),
   stage1_score: { type: "number", description: "Reciprocal-rank-fusion score of stage 1." },
   bm25_rank: int("Rank in the BM25 list (absent when BM25 did not return it).", 1, MAX_CANDIDATES),

@@ -127,7 +127,8 @@ export class QueuedCrossEncoder implements PairScorer {
   async predict(pairs: readonly Pair[], options: PredictOptions & QueuedCallOptions = {}): Promise<PairPrediction[]> {
     const rows = await encodeAll(options.maxLength ?? this.maxLength, options, (limit) => this.runner.tokenizer.encodePairs(pairs, limit));
     const logits = await this.queue.submit(rows, options.signal);
-    return logits.map((l) => toPrediction(l, this.labels));
+    const calibration = options.calibration === false ? undefined : this.model.calibration;
+    return logits.map((l) => toPrediction(l, this.labels, calibration));
   }
 
   /** This scorer with every call bound to `signal` (for code that takes a plain PairScorer, like the search pipeline). */

@@ -6,8 +6,8 @@
  * micro-F1) plus log.jsonl and checkpoints/.
  *
  * Files: options.ts (recipe, defaults) → model.ts (base → classifier) → data.ts (pairs → token
- * batches) → loop.ts (the loop) using schedule.ts, adamw.ts, evaluate.ts, checkpoint.ts,
- * export.ts, log.ts; training-graph.ts builds the graphs the loop runs.
+ * batches) → loop.ts (the loop) using losses.ts, schedule.ts, adamw.ts, evaluate.ts,
+ * checkpoint.ts, export.ts, log.ts; training-graph.ts builds the graphs the loop runs.
  */
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
@@ -17,6 +17,7 @@ import { runTraining, type StepInfo, type TrainingPlan, type TrainSummary } from
 import { initialModel, type InitialModel } from "./model.js";
 import { resolveOptions, type TrainOptions } from "./options.js";
 import type { EvalResult } from "./evaluate.js";
+import type { LossSpec } from "./losses.js";
 
 export { DEFAULTS as TRAIN_DEFAULTS, DEFAULT_LABELS, resolveOptions, type TrainOptions } from "./options.js";
 export { runTraining, planTraining, type StepInfo, type TrainingPlan, type TrainSummary, type TrainingRun } from "./loop.js";
@@ -39,12 +40,13 @@ export {
 } from "./training-graph.js";
 export { TrainLog, type LogEntry } from "./log.js";
 export type { EvalResult } from "./evaluate.js";
+export { appendLoss, resolveLoss, LOSS_KINDS, type LossKind, type LossOptions, type LossSpec } from "./losses.js";
 
 export interface TrainHooks {
   /** Messages worth showing (data sizes, a clamped max length, a resume). */
   onNote?: (message: string) => void;
   onTokenize?: (done: number, total: number) => void;
-  onStart?: (plan: TrainingPlan, resumedAt: number) => void;
+  onStart?: (plan: TrainingPlan, resumedAt: number, loss: LossSpec) => void;
   onStep?: (info: StepInfo) => void;
   onEval?: (step: number, result: EvalResult, isBest: boolean) => void;
   onEvalProgress?: (done: number, total: number) => void;

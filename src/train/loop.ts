@@ -25,6 +25,7 @@ import { TrainLog } from "./log.js";
 import type { InitialModel } from "./model.js";
 import { fingerprint, type TrainOptions } from "./options.js";
 import { linearScheduleLr, warmupSteps } from "./schedule.js";
+import { appendLoss, resolveLoss, type LossSpec } from "./losses.js";
 
 export interface TrainingPlan {
   examples: number;
@@ -55,7 +56,7 @@ export interface TrainingRun {
   train: EncodedDataset;
   validation?: EncodedDataset;
   padId: number;
-  onStart?: (plan: TrainingPlan, resumedAt: number) => void;
+  onStart?: (plan: TrainingPlan, resumedAt: number, loss: LossSpec) => void;
   onStep?: (info: StepInfo) => void;
   onEval?: (step: number, result: EvalResult, isBest: boolean) => void;
   /** Pairs scored so far by a validation. */
@@ -123,10 +124,16 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
     adam = new AdamW(store, decay, adamConfig);
     await log.truncateAfter(0);
   }
-  run.onStart?.(plan, state.step);
+  const loss = resolveLoss(o, train.labels, model.labels);
+  run.onStart?.(plan, state.step, loss);
 
   // ---- sessions: training graph (dropout masks continue after `runs` earlier runs) and evaluation graph
-  const trainGraph = buildTrainingGraph(model.config, model.family, model.source, { dropout: rates, seed: o.seed, runOffset: state.runs });
+  const trainGraph = buildTrainingGraph(model.config, model.family, model.source, {
+    loss: (g, logits, labels) => appendLoss(g, logits, labels, loss),
+    dropout: rates,
+    seed: o.seed,
+    runOffset: state.runs,
+  });
   const session = await GraphSession.create(trainGraph.graph, { threads: o.threads, memoryPattern: false });
   const evalSession = plan.evalInterval ? await GraphSession.create(evalGraph.graph, { threads: o.threads }) : undefined;
   const weightFeeds: Record<string, Feed> = Object.fromEntries(params.map((p, k) => [p.name, { data: values[k], dims: p.dims }]));

@@ -6,8 +6,9 @@
  * seed 42, no gradient accumulation).
  */
 import { EsciError } from "../errors/index.js";
+import { checkLossOptions, type LossOptions } from "./losses.js";
 
-export interface TrainOptions {
+export interface TrainOptions extends LossOptions {
   /** Base model: a bare encoder (new head) or a sequence classifier (continued). Local dir or hub id. */
   base: string;
   /** ESCI dataset directory (US, large version, train split) or a JSONL/CSV/Parquet pair file. */
@@ -63,6 +64,9 @@ export const DEFAULTS: Omit<TrainOptions, "base" | "data" | "output"> = {
   validationFraction: 0.1,
   resume: false,
   saveEvery: 500,
+  loss: "ce",
+  labelSmoothing: 0,
+  focalGamma: 2, // Lin et al. 2017's best γ
 };
 
 function check(ok: boolean, message: string): void {
@@ -89,11 +93,14 @@ export function resolveOptions(partial: Partial<TrainOptions> & Pick<TrainOption
   check(o.dropout === undefined || (o.dropout >= 0 && o.dropout < 1), `dropout must be in [0, 1), got ${o.dropout}`);
   check(o.validationFraction > 0 && o.validationFraction < 1, `validation fraction must be in (0, 1), got ${o.validationFraction}`);
   check(o.labels === undefined || o.labels.length >= 2, "labels must name at least two classes");
+  checkLossOptions(o, check);
   return o;
 }
 
 /** The options that must not change across a resume (they determine the run's results). */
 export function fingerprint(o: TrainOptions): Record<string, unknown> {
   const { base, data, epochs, lr, batchSize, warmupRatio, maxLength, evalEvery, weightDecay, maxGradNorm, seed, gradAccum, dropout, maxSteps, shuffle, labels, validation, validationFraction } = o;
-  return { base, data, epochs, lr, batchSize, warmupRatio, maxLength, evalEvery, weightDecay, maxGradNorm, seed, gradAccum, dropout: dropout ?? null, maxSteps: maxSteps ?? null, shuffle, labels: labels ?? null, validation: validation ?? null, validationFraction };
+  const { loss, classWeights, labelSmoothing, focalGamma } = o;
+  const run = { base, data, epochs, lr, batchSize, warmupRatio, maxLength, evalEvery, weightDecay, maxGradNorm, seed, gradAccum, dropout: dropout ?? null, maxSteps: maxSteps ?? null, shuffle, labels: labels ?? null, validation: validation ?? null, validationFraction };
+  return { ...run, loss, classWeights: classWeights ?? null, labelSmoothing, focalGamma };
 }

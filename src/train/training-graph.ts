@@ -1,7 +1,8 @@
 /**
  * The training graph of a sequence classifier: the inference builder's forward graph (plain ops,
- * with Dropout where Hugging Face applies it), mean cross-entropy against `labels`, and the
- * backward pass — one ONNX graph that ONNX Runtime runs once per micro-batch.
+ * with Dropout where Hugging Face applies it), the caller's loss against `labels` (train/losses.ts:
+ * cross-entropy, weighted or smoothed, or focal), and the backward pass — one ONNX graph that ONNX
+ * Runtime runs once per micro-batch.
  *
  * Every weight becomes a graph input, fed from the trainer's Float32Arrays in the graph's layout
  * (linear weights transposed to [in, out]; `origin` says how each maps back to the Hugging Face
@@ -56,7 +57,11 @@ export interface TrainingGraph extends ForwardGraph {
   grads: Array<string | undefined>;
 }
 
+/** Appends a scalar loss of `logits` (N,C float32) against `labels` (N int64) and returns it. */
+export type LossBuilder = (g: GraphBuilder, logits: string, labels: string) => string;
+
 export interface TrainingGraphOptions {
+  loss: LossBuilder;
   dropout?: DropoutRates;
   /** Dropout seed (see the module comment). */
   seed?: number;
@@ -91,7 +96,7 @@ export function buildEvalGraph(cfg: EncoderConfig, family: ModelFamily, source: 
   return forward(cfg, family, source);
 }
 
-export function buildTrainingGraph(cfg: EncoderConfig, family: ModelFamily, source: TensorSource, opts: TrainingGraphOptions = {}): TrainingGraph {
+export function buildTrainingGraph(cfg: EncoderConfig, family: ModelFamily, source: TensorSource, opts: TrainingGraphOptions): TrainingGraph {
   const rates = opts.dropout ?? family.dropoutRates(cfg);
   const base = ((opts.seed ?? 0) % SEED_STRIDE) + SEED_STRIDE; // keep seeds positive
   let nodes = 0;
@@ -106,8 +111,7 @@ export function buildTrainingGraph(cfg: EncoderConfig, family: ModelFamily, sour
   const fwd = forward(cfg, family, source, dropout);
   const g = fwd.graph;
   const labels = g.input("labels", DataType.INT64, ["batch"]);
-  // mean cross-entropy over the batch, as torch.nn.CrossEntropyLoss() in HF's ForSequenceClassification
-  const [lossValue] = g.node("SoftmaxCrossEntropyLoss", [fwd.logits, labels], { count: 1, attrs: { reduction: "mean" }, prefix: "loss" });
+  const lossValue = opts.loss(g, fwd.logits, labels);
   g.output(lossValue, "loss", DataType.FLOAT, []);
   const frozen = (p: Parameter) => family.zeroGradient.some((re) => re.test(p.origin.sources[0]));
   const gradOf = appendBackward(g, lossValue, fwd.params.filter((p) => !frozen(p)).map((p) => p.name));

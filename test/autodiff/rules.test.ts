@@ -2,12 +2,13 @@
  * Every gradient rule against central finite differences (see gradcheck.ts), on small random
  * inputs, including the shapes the encoders use: broadcast biases, batched attention products,
  * symbolic batch/sequence dims, embedding lookups with repeated ids, LayerNorm, masked softmax,
- * dropout and the cross-entropy loss. A rule without a case here fails the last test.
+ * dropout, the cross-entropy loss and the training losses of train/losses.ts. A rule without a case here fails the last test.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { GRADIENT_RULES } from "../../src/autodiff/rules/index.js";
 import { DataType } from "../../src/onnx/proto.js";
+import { appendLoss, type LossSpec } from "../../src/train/losses.js";
 import { gradCheck, type GradCase } from "./gradcheck.js";
 
 const unaryCase = (op: string, range: [number, number] = [-2, 2], dtype: "float64" | "float32" = "float64"): GradCase => ({
@@ -50,6 +51,19 @@ const CASES: GradCase[] = [
     inputs: { x: { dims: [6], values: [-1.5, -0.4, 0.3, 0.8, -0.2, 1.1] } },
     build: (g, x) => g.op("Relu", [x.x]),
   },
+  { op: "Pow", name: "Pow by a constant exponent", inputs: { x: { dims: [2, 3], range: [0.2, 1.5] } }, build: (g, x, c) => g.op("Pow", [x.x, c.f([2.5], [])]) },
+  ...[
+    { name: "cross-entropy, class weights and label smoothing", spec: { kind: "ce", weights: [0.5, 1, 4, 2], labelSmoothing: 0.2, focalGamma: 0 } },
+    { name: "focal loss γ=2, class weights", spec: { kind: "focal", weights: [0.5, 1, 4, 2], labelSmoothing: 0, focalGamma: 2 } },
+    { name: "focal loss γ=0 (cross-entropy)", spec: { kind: "focal", weights: [1, 1, 1, 1], labelSmoothing: 0, focalGamma: 0 } },
+  ].map(
+    ({ name, spec }): GradCase => ({
+      op: "LogSoftmax",
+      name: `train/losses.ts: ${name}`,
+      inputs: { logits: { dims: [3, 4], shape: ["batch", 4], range: [-3, 3] }, labels: { dims: [3], shape: ["batch"], kind: "int64", values: [2, 0, 3] } },
+      build: (g, x, c) => appendLoss(g, x.logits, x.labels, spec as LossSpec, c),
+    }),
+  ),
   unaryCase("Erf", [-2, 2], "float32"),
   {
     op: "Erf",

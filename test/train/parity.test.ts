@@ -5,6 +5,10 @@
  * the same model code, AdamW, schedule and clipping) is scripts/train/make_parity.py's output in
  * test/train/fixtures/. Every step's loss must match to 1e-5 relative, and every weight of the
  * exported Hugging Face checkpoint to 1e-5 absolute.
+ *
+ * The loss variants (esci train's --class-weights balanced|w…, --label-smoothing, --loss focal
+ * --focal-gamma) run the same recipe against torch's CrossEntropyLoss(weight=…, label_smoothing=…)
+ * and the generator's focal loss; "balanced" weights must also come out as the generator's.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -18,6 +22,9 @@ import { fixtureModel, REPO_ROOT } from "../helpers/paths.js";
 
 interface ParityFixture {
   model: string;
+  /** Loss variant: the options as given, and the class weights they resolve to. */
+  loss?: { loss?: "ce" | "focal"; focal_gamma?: number; label_smoothing?: number; class_weights?: "balanced" | number[] };
+  class_weights?: number[] | null;
   labels: string[];
   max_length: number;
   recipe: { lr: number; weight_decay: number; warmup_ratio: number; max_grad_norm: number; steps: number; batch_size: number; grad_accum: number; warmup_steps: number };
@@ -29,10 +36,22 @@ const FIXTURES = join(REPO_ROOT, "test", "train", "fixtures");
 const work = mkdtempSync(join(tmpdir(), "esci-parity-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-for (const name of ["tiny-roberta-esci", "tiny-bert-3label"]) {
-  describe(`training parity with PyTorch: ${name}`, () => {
-    const fx = JSON.parse(readFileSync(join(FIXTURES, `parity-${name}.json`), "utf8")) as ParityFixture;
-    const output = join(work, name);
+const RUNS: Array<[model: string, variant?: string]> = [
+  ["tiny-roberta-esci"],
+  ["tiny-bert-3label"],
+  ["tiny-roberta-esci", "balanced"],
+  ["tiny-roberta-esci", "weighted-smoothing"],
+  ["tiny-roberta-esci", "focal"],
+  ["tiny-roberta-esci", "focal-balanced"],
+  ["tiny-bert-3label", "focal-weighted"],
+  ["tiny-bert-3label", "smoothing"],
+];
+
+for (const [name, variant] of RUNS) {
+  const stem = `parity-${name}${variant ? `-${variant}` : ""}`;
+  describe(`training parity with PyTorch: ${name}${variant ? ` (${variant})` : ""}`, () => {
+    const fx = JSON.parse(readFileSync(join(FIXTURES, `${stem}.json`), "utf8")) as ParityFixture;
+    const output = join(work, stem);
 
     it("the tokenizer encodes the examples as the reference did", async () => {
       const tok = await loadTokenizer(fixtureModel(name));
@@ -62,11 +81,18 @@ for (const name of ["tiny-roberta-esci", "tiny-bert-3label"]) {
         shuffle: false,
         evalEvery: 0,
         seed: 0,
+        loss: fx.loss?.loss,
+        focalGamma: fx.loss?.focal_gamma,
+        labelSmoothing: fx.loss?.label_smoothing,
+        classWeights: fx.loss?.class_weights,
       });
-      const summary = await runTraining({ options, model, train, padId: tok.padTokenId });
+      let weights: number[] = [];
+      const summary = await runTraining({ options, model, train, padId: tok.padTokenId, onStart: (_plan, _at, loss) => (weights = loss.weights) });
       model.source.close();
       assert.equal(summary.plan.totalSteps, r.steps);
       assert.equal(summary.plan.warmupSteps, r.warmup_steps);
+      const wantWeights = fx.class_weights ?? fx.labels.map(() => 1);
+      wantWeights.forEach((w, c) => assert.ok(Math.abs(weights[c] - w) < 1e-12, `class weight ${c}: ${weights[c]} vs ${w}`));
 
       const log = TrainLog.read(join(output, "log.jsonl"));
       assert.equal(log.length, fx.steps.length);
@@ -81,7 +107,7 @@ for (const name of ["tiny-roberta-esci", "tiny-bert-3label"]) {
         assert.ok(rel(got.grad_norm as number, ref.grad_norm) < 1e-4, `step ${ref.step}: grad norm ${got.grad_norm} vs ${ref.grad_norm}`);
       });
 
-      const want = openCheckpoint(join(FIXTURES, `parity-${name}.safetensors`));
+      const want = openCheckpoint(join(FIXTURES, `${stem}.safetensors`));
       const got = openCheckpoint(output);
       try {
         assert.deepEqual(got.tensorNames().sort(), want.tensorNames().sort());
@@ -89,7 +115,7 @@ for (const name of ["tiny-roberta-esci", "tiny-bert-3label"]) {
         for (const t of want.tensorNames()) {
           assert.deepEqual(got.info(t).shape, want.info(t).shape, t);
           const a = got.readFloat32(t);
-          const b = want.readTyped(t) as Float64Array;
+          const b = want.readTyped(t) as Float64Array | Float32Array; // float64, or float32 for the loss variants
           for (let i = 0; i < b.length; i++) {
             const err = Math.abs(a[i] - b[i]);
             if (err > worst.err) worst = { err, tensor: `${t}[${i}]` };

@@ -54,6 +54,16 @@ export const elementwiseRules: Record<string, GradRule> = {
     return node.inputs.map((x, i) => (needs[i] ? ctx.reduceTo(dy[0]!, out, x) : undefined));
   },
 
+  // x^e for an exponent that needs no gradient (the focal loss's γ): dx = dy·e·x^(e−1), as torch's pow_backward
+  Pow(ctx, node, dy, needs) {
+    const [x, e] = node.inputs;
+    if (needs[1]) throw new Error(`gradient: Pow ${node.name}: only a constant exponent is supported`);
+    if (!needs[0]) return [];
+    const out = ctx.dims(node.outputs[0]);
+    const slope = ctx.op("Mul", [e, ctx.op("Pow", [x, ctx.op("Sub", [e, ctx.scalar(1)])])]);
+    return [ctx.reduceTo(ctx.op("Mul", [dy[0]!, slope]), out, x)];
+  },
+
   Neg: unary((ctx, _x, _y, dy) => ctx.op("Neg", [dy])),
   Exp: unary((ctx, _x, y, dy) => ctx.op("Mul", [dy, y])),
   // √x' = 1/(2√x) = 0.5/y

@@ -128,7 +128,7 @@ export function renderReportHtml(m: Metrics): string {
   return htmlPage("ESCI evaluation report", parts);
 }
 
-/** A self-contained page (inline CSS, no scripts) around report sections. */
+/** A self-contained page (inline CSS, no scripts) around report sections (evaluation, search and calibration reports). */
 export function htmlPage(title: string, sections: readonly string[]): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body><main>${sections.join("\n")}</main></body></html>\n`;
 }

@@ -51,6 +51,7 @@ function classifyPairs(body: ClassifyRequest, limits: RequestLimits): Pair[] {
 interface RankOptions {
   signal: AbortSignal;
   truncate: boolean;
+  calibration?: boolean;
   raw?: boolean;
   /** The request field the texts came from, for messages (`texts`, `documents`). */
   field: string;
@@ -61,7 +62,7 @@ async function rank(scorer: QueuedCrossEncoder, query: string, texts: readonly s
   if (scorer.rerankMode === "none") throw scorer.notReranker();
   const preds = await scorer.predict(
     texts.map((t) => [query, t] as const),
-    { signal: o.signal, truncate: o.truncate, describe: (i) => `the pair (query, ${o.field}[${i}])` },
+    { signal: o.signal, truncate: o.truncate, calibration: o.calibration, describe: (i) => `the pair (query, ${o.field}[${i}])` },
   );
   return preds
     .map((p, index) => ({ index, score: o.raw ? scorer.rawScore(p) : scorer.score(p) }))
@@ -87,11 +88,12 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
         const { scorer } = ctx.state.require();
         const body = req.body as ClassifyRequest;
         const pairs = classifyPairs(body, limits);
-        const preds = await scorer.predict(pairs, { signal: clientSignal(reply), truncate: body.truncate ?? true, describe: (i) => `pairs[${i}]` });
+        const preds = await scorer.predict(pairs, { signal: clientSignal(reply), truncate: body.truncate ?? true, calibration: body.calibration, describe: (i) => `pairs[${i}]` });
         const scored = scorer.rerankMode !== "none";
         const out: ClassifyResponse = {
           model: scorer.id,
           labels: [...scorer.labels],
+          calibrated: body.calibration !== false && scorer.model.calibration !== undefined,
           results: preds.map((p, index) => ({ index, label: p.label, probs: p.probs, logits: p.logits, ...(scored ? { score: scorer.score(p) } : {}) })),
         };
         return out;
@@ -115,7 +117,7 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
         if (body.truncation_direction === "Left") throw new EsciError("UNSUPPORTED", 'truncation_direction "Left" is not supported: pairs are truncated longest-first from the right, as Hugging Face tokenizers do');
         checkText(body.query, "query", limits);
         checkTexts(body.texts, "texts", limits);
-        const ranked = await rank(scorer, body.query, body.texts, { signal: clientSignal(reply), truncate: body.truncate ?? false, raw: body.raw_scores, field: "texts" });
+        const ranked = await rank(scorer, body.query, body.texts, { signal: clientSignal(reply), truncate: body.truncate ?? false, calibration: body.calibration, raw: body.raw_scores, field: "texts" });
         return ranked.map((r): TeiRank => (body.return_text ? { ...r, text: body.texts[r.index] } : r));
       },
     },
@@ -137,7 +139,7 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
         const texts = body.documents.map((d) => (typeof d === "string" ? d : d.text));
         checkText(body.query, "query", limits);
         checkTexts(texts, "documents", limits);
-        const ranked = await rank(scorer, body.query, texts, { signal: clientSignal(reply), truncate: true, field: "documents" });
+        const ranked = await rank(scorer, body.query, texts, { signal: clientSignal(reply), truncate: true, calibration: body.calibration, field: "documents" });
         const out: CohereRerankResponse = {
           model: scorer.id,
           results: ranked.slice(0, body.top_n ?? ranked.length).map((r) => ({

@@ -34,6 +34,7 @@ function hitBody(h: SearchHit, i: number): SearchHitBody {
     title: h.title,
     score: h.score,
     ...(h.label !== undefined ? { label: h.label, probs: h.probs } : {}),
+    ...(h.calibrated ? { calibrated: true } : {}),
     stage1_rank: h.stage1_rank,
     stage1_score: h.stage1_score,
     ...(h.bm25_rank !== undefined ? { bm25_rank: h.bm25_rank } : {}),
@@ -61,7 +62,7 @@ export function searchRoutes(ctx: RouteContext): ApiRoute[] {
         const body = req.body as SearchRequest;
         checkText(body.query, "query", limits);
         const pipeline = pipelineFor(ctx.state.require(), clientSignal(reply), body.rerank);
-        const hits = await pipeline.search(body.query, { k: body.k, candidates: body.candidates, rerank: body.rerank, only: body.only });
+        const hits = await pipeline.search(body.query, { k: body.k, candidates: body.candidates, rerank: body.rerank, only: body.only, calibration: body.calibration });
         const out: SearchResponse = { query: body.query, reranked: body.rerank ?? pipeline.scorer !== undefined, hits: hits.map(hitBody) };
         return out;
       },
@@ -82,7 +83,7 @@ export function searchRoutes(ctx: RouteContext): ApiRoute[] {
         const body = req.body as SubstitutesRequest;
         checkText(body.product_id, "product_id", limits);
         const pipeline = pipelineFor(ctx.state.require(), clientSignal(reply), true);
-        const r = await findSubstitutes(pipeline, body.product_id, { k: body.k, candidates: body.candidates });
+        const r = await findSubstitutes(pipeline, body.product_id, { k: body.k, candidates: body.candidates, calibration: body.calibration });
         const out: SubstitutesResponse = { product: { ...r.product }, hits: r.hits.map(hitBody) };
         return out;
       },
