@@ -18,6 +18,7 @@ export {
   NO_DROPOUT,
   ZERO_GRADIENT,
   type DropoutRates,
+  type LossBuilder,
   type ForwardGraph,
   type Parameter,
   type TrainingGraph,

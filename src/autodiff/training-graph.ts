@@ -62,7 +62,12 @@ export interface TrainingGraphOptions {
   seed?: number;
   /** Training-session runs made before this graph's session starts (resume). */
   runOffset?: number;
+  /** Builds the scalar loss from the logits (N,C) and labels (N); default: mean cross-entropy. */
+  loss?: LossBuilder;
 }
+
+/** (graph, logits (N,C) float, labels (N) int64) → the scalar loss value; may add graph inputs of its own. */
+export type LossBuilder = (g: GraphBuilder, logits: string, labels: string) => string;
 
 const SEED_STRIDE = 2 ** 22;
 
@@ -118,7 +123,7 @@ export function buildTrainingGraph(cfg: EncoderConfig, family: ModelFamily, sour
   const g = fwd.graph;
   const labels = g.input("labels", DataType.INT64, ["batch"]);
   // mean cross-entropy over the batch, as torch.nn.CrossEntropyLoss() in HF's ForSequenceClassification
-  const [lossValue] = g.node("SoftmaxCrossEntropyLoss", [fwd.logits, labels], { count: 1, attrs: { reduction: "mean" }, prefix: "loss" });
+  const lossValue = opts.loss ? opts.loss(g, fwd.logits, labels) : g.node("SoftmaxCrossEntropyLoss", [fwd.logits, labels], { count: 1, attrs: { reduction: "mean" }, prefix: "loss" })[0];
   g.output(lossValue, "loss", DataType.FLOAT, []);
   const frozen = (p: Parameter) => ZERO_GRADIENT.some((re) => re.test(p.origin.sources[0]));
   const gradOf = appendBackward(g, lossValue, fwd.params.filter((p) => !frozen(p)).map((p) => p.name));

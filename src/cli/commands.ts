@@ -1,6 +1,7 @@
 /** The registry of `esci` subcommands: adding a command = a file in cli/ plus a row here. */
 import { classifyCommand } from "./classify.js";
 import type { Command } from "./command.js";
+import { distillCommand } from "./distill.js";
 import { evaluateCommand } from "./evaluate.js";
 import { indexCommand } from "./index.js";
 import { predictCommand } from "./predict.js";
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   searchCommand,
   substitutesCommand,
   trainCommand,
+  distillCommand,
   quantizeCommand,
   serveCommand,
 ];

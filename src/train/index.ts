@@ -18,11 +18,11 @@ import { resolveOptions, type TrainOptions } from "./options.js";
 import type { EvalResult } from "./evaluate.js";
 
 export { DEFAULTS as TRAIN_DEFAULTS, DEFAULT_LABELS, resolveOptions, type TrainOptions } from "./options.js";
-export { runTraining, planTraining, type StepInfo, type TrainingPlan, type TrainSummary, type TrainingRun } from "./loop.js";
+export { checkFreshOutput, CROSS_ENTROPY, runTraining, planTraining, type Objective, type StepInfo, type TrainingPlan, type TrainSummary, type TrainingRun } from "./loop.js";
 export { AdamW, clipCoefficient, clipGradNorm, decays, globalNorm, gradNorm, TORCH_ADAMW, type AdamWConfig, type AdamWState } from "./adamw.js";
 export { ParamMemory } from "./param-memory.js";
 export { linearScheduleLr, warmupSteps } from "./schedule.js";
-export { EncodedDataset, epochOrder, holdOutGroups, makeBatch, readLabeledPairs, type LabeledPair } from "./data.js";
+export { EncodedDataset, epochOrder, holdOutGroups, makeBatch, readLabeledPairs, readPairs, type LabeledPair, type MaybeLabeledPair } from "./data.js";
 export { initialModel, type InitialModel } from "./model.js";
 export { exportCheckpoint, hfTensors } from "./export.js";
 export { TrainLog, type LogEntry } from "./log.js";
@@ -34,7 +34,7 @@ export interface TrainHooks {
   onTokenize?: (done: number, total: number) => void;
   onStart?: (plan: TrainingPlan, resumedAt: number) => void;
   onStep?: (info: StepInfo) => void;
-  onEval?: (step: number, result: EvalResult, isBest: boolean) => void;
+  onEval?: (step: number, result: EvalResult, isBest: boolean, metrics: Record<string, number>) => void;
   onEvalProgress?: (done: number, total: number) => void;
 }
 
