@@ -11,10 +11,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { EncodedDataset, initialModel, resolveOptions, runTraining, TrainLog } from "../../src/train/index.js";
+import { EncodedDataset, initialModel, resolveOptions, runTraining } from "../../src/train/index.js";
 import { loadTokenizer } from "../../src/tokenizer/index.js";
 import { fixtureModel, REPO_ROOT } from "../helpers/paths.js";
-import { maxWeightError } from "./compare-weights.js";
+import { checkSteps, maxWeightError, type RefStep } from "./parity-checks.js";
 
 interface ParityFixture {
   model: string;
@@ -22,7 +22,7 @@ interface ParityFixture {
   max_length: number;
   recipe: { lr: number; weight_decay: number; warmup_ratio: number; max_grad_norm: number; steps: number; batch_size: number; grad_accum: number; warmup_steps: number };
   examples: Array<{ query: string; product: string; label: number; input_ids: number[]; token_type_ids: number[] }>;
-  steps: Array<{ step: number; loss: number; lr: number; grad_norm: number }>;
+  steps: RefStep[];
 }
 
 const FIXTURES = join(REPO_ROOT, "test", "train", "fixtures");
@@ -68,19 +68,7 @@ for (const name of ["tiny-roberta-esci", "tiny-bert-3label"]) {
       assert.equal(summary.plan.totalSteps, r.steps);
       assert.equal(summary.plan.warmupSteps, r.warmup_steps);
 
-      const log = TrainLog.read(join(output, "log.jsonl"));
-      assert.equal(log.length, fx.steps.length);
-      let maxLossErr = 0;
-      const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-      fx.steps.forEach((ref, k) => {
-        const got = log[k];
-        assert.equal(got.step, ref.step);
-        maxLossErr = Math.max(maxLossErr, rel(got.loss as number, ref.loss));
-        assert.ok(rel(got.loss as number, ref.loss) < 1e-5, `step ${ref.step}: loss ${got.loss} vs ${ref.loss}`);
-        assert.ok(Math.abs((got.lr as number) - ref.lr) <= 1e-12 * r.lr, `step ${ref.step}: lr ${got.lr} vs ${ref.lr}`);
-        assert.ok(rel(got.grad_norm as number, ref.grad_norm) < 1e-4, `step ${ref.step}: grad norm ${got.grad_norm} vs ${ref.grad_norm}`);
-      });
-
+      const maxLossErr = checkSteps(output, fx.steps, r.lr);
       const worst = maxWeightError(output, join(FIXTURES, `parity-${name}.safetensors`));
       t.diagnostic(`max weight error ${worst.err.toExponential(2)} at ${worst.tensor}; max loss error ${maxLossErr.toExponential(2)} relative`);
       assert.ok(worst.err < 1e-5, `max weight error ${worst.err.toExponential(2)} at ${worst.tensor}`);
