@@ -46,7 +46,7 @@ Flags:
   --temperature X      τ of the KL loss (default ${D.temperature})
   --alpha X            weight of the cross-entropy on gold labels added to the loss (default ${D.alpha})
   --teacher-quantize int8   run the teacher with dynamic int8 weights (faster; other logits, other cache entry)
-  --teacher-cache DIR  teacher logit cache (default ${D.teacherCache})
+  --teacher-cache DIR  teacher logit cache (default: teacher-logits/ in esci's cache, $ESCI_CACHE or ~/.cache/esci)
 ${RECIPE_HELP}`;
 
 function testKill(variable: string, at: number): void {

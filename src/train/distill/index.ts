@@ -59,7 +59,10 @@ export async function distill(partial: DistillOptions, hooks: DistillHooks = {})
   checkFreshOutput(o);
 
   // ---- the student
-  if (settings.layers !== undefined) hooks.onNote?.(await writeStudentFromTeacher(settings.teacher, base, { layers: settings.layers, hidden: settings.hidden, seed: o.seed }));
+  if (settings.layers !== undefined) {
+    const made = await writeStudentFromTeacher(settings.teacher, base, { layers: settings.layers, hidden: settings.hidden, seed: o.seed });
+    hooks.onNote?.(made);
+  }
   const teacherDir = (await resolveModel(settings.teacher)).dir;
   const teacherCfg = readConfig(teacherDir);
   const teacherLabels = esciLabels(teacherCfg.id2label, `${settings.teacher} (teacher id2label)`);

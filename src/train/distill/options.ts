@@ -27,7 +27,7 @@ export interface DistillSettings {
   alpha: number;
   /** Run the teacher with dynamic int8 weights. */
   teacherQuantize?: "int8";
-  /** Where teacher logits are cached (keyed by teacher weights, pairs and settings). */
+  /** Where teacher logits are cached (keyed by teacher weights, pairs and settings); default: esci's cache. */
   teacherCache: string;
 }
 
@@ -35,15 +35,19 @@ export const DISTILL_DEFAULTS = {
   loss: "mse" as DistillLoss,
   temperature: 2,
   alpha: 0,
-  teacherCache: join(cacheRoot(), "teacher-logits"),
 };
+
+/** The default teacher cache: teacher-logits/ in esci's cache ($ESCI_CACHE, else ~/.cache/esci), read when a run starts. */
+export function defaultTeacherCache(): string {
+  return join(cacheRoot(), "teacher-logits");
+}
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new EsciError("INVALID_ARGUMENT", message);
 }
 
 export function resolveDistillSettings(partial: Partial<DistillSettings> & Pick<DistillSettings, "teacher">): DistillSettings {
-  const s = { ...DISTILL_DEFAULTS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as DistillSettings;
+  const s = { ...DISTILL_DEFAULTS, teacherCache: defaultTeacherCache(), ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as DistillSettings;
   check(s.student === undefined || s.layers === undefined, "give either --student S or --layers N, not both");
   check(s.student !== undefined || s.layers !== undefined, "the student: give --student S (a checkpoint) or --layers N (N of the teacher's layers)");
   check(s.hidden === undefined || s.layers !== undefined, "--hidden H needs --layers N (a student made from the teacher)");
