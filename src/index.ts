@@ -22,6 +22,7 @@ export * as search from "./search/index.js";
 
 // Fine-tuning.
 export { train, type TrainHooks, type TrainOptions } from "./train/index.js";
+export { distill, type DistillOptions } from "./train/distill/index.js";
 
 // HTTP service.
 export { startServer } from "./server/index.js";

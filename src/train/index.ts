@@ -6,7 +6,7 @@
  *
  * Files: options.ts (recipe, defaults) → model.ts (base → classifier) → data.ts (pairs → token
  * batches) → loop.ts (the loop) using schedule.ts, adamw.ts, evaluate.ts, checkpoint.ts,
- * export.ts, log.ts.
+ * export.ts, log.ts. distill/ runs the same loop with a teacher's logits as targets.
  */
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
@@ -27,6 +27,7 @@ export { initialModel, type InitialModel } from "./model.js";
 export { exportCheckpoint, hfTensors } from "./export.js";
 export { TrainLog, type LogEntry } from "./log.js";
 export type { EvalResult } from "./evaluate.js";
+export { distill, type DistillHooks, type DistillOptions } from "./distill/index.js";
 
 export interface TrainHooks {
   /** Messages worth showing (data sizes, a clamped max length, a resume). */

@@ -116,6 +116,22 @@ describe("teacher pass", () => {
     assert.equal(other.cached, 0);
     assert.equal(readdirSync(pass().cacheDir).length, 2);
   });
+
+  it("--teacher-quantize int8: the int8 CrossEncoder's logits, in an entry of their own", async () => {
+    const few = pairs.slice(0, 64);
+    const fp32 = await teacherLogits(few, pass());
+    const int8 = await teacherLogits(few, { ...pass(), quantize: "int8" });
+    assert.equal(int8.cached, 0);
+    assert.notEqual(int8.dir, fp32.dir);
+    assert.notDeepEqual(int8.logits, fp32.logits);
+    const model = await CrossEncoder.load(TEACHER, { threads: 1, quantize: "int8" });
+    try {
+      const direct = (await model.logits(few, { maxLength: 32 })).flatMap((r) => Array.from(r));
+      direct.forEach((v, i) => assert.ok(Math.abs(v - int8.logits[i]) < 1e-5, `logit ${i}: ${v} vs ${int8.logits[i]}`));
+    } finally {
+      await model.dispose();
+    }
+  });
 });
 
 describe("distill", () => {
