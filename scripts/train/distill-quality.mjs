@@ -9,10 +9,11 @@
  *   npm run build && node scripts/train/distill-quality.mjs [--threads N] [--keep DIR]
  *
  * Both commands run as child processes, exactly as a user would run them. Prints a markdown
- * summary; --keep DIR keeps the work directory (models, logs) there instead of deleting it.
+ * summary; --keep DIR keeps the work directory (models, logs) there instead of deleting it, and a
+ * rerun with the same DIR continues (--resume) whichever run is there rather than redoing it.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +39,8 @@ const work = arg("--keep") ? resolve(arg("--keep")) : mkdtempSync(join(tmpdir(),
 mkdirSync(work, { recursive: true });
 const esci = (argv) => {
   const started = Date.now();
+  const output = argv[argv.indexOf("--output") + 1];
+  if (existsSync(join(output, "log.jsonl"))) argv = [...argv, "--resume"]; // a kept run: continue it
   const r = spawnSync(process.execPath, [CLI, ...argv], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ESCI_CACHE: join(work, "cache") } });
   if (r.status !== 0) throw new Error(`esci ${argv[0]} exited with ${r.status ?? r.signal}`);
   return (Date.now() - started) / 1000;
