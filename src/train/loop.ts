@@ -58,7 +58,7 @@ export interface Objective {
   /** The loss over the logits; undefined: mean cross-entropy against the labels. */
   loss?: LossBuilder;
   /** Feeds for the loss's own graph inputs, for the micro-batch of these example indices. */
-  feeds?(indices: Uint32Array, batch: number): Record<string, Feed>;
+  feeds?(indices: Uint32Array): Record<string, Feed>;
   /** Validation metrics, logged as eval_<name>. */
   metrics(r: EvalResult): Record<string, number>;
   /** The metric the best model maximises (the first of equals is kept). */
@@ -201,7 +201,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
       let padded = 0;
       for (let m = 0; m < micro.length; m++) {
         const b = makeBatch(train, micro[m], padId);
-        const feeds: Record<string, Feed> = { ...weightFeeds, [trainGraph.labels]: { data: b.labels, dims: [b.dims[0]] }, ...objective.feeds?.(micro[m], b.dims[0]) };
+        const feeds: Record<string, Feed> = { ...weightFeeds, [trainGraph.labels]: { data: b.labels, dims: [b.dims[0]] }, ...objective.feeds?.(micro[m]) };
         const tokenFeeds: Record<string, BigInt64Array> = { input_ids: b.input_ids, attention_mask: b.attention_mask, token_type_ids: b.token_type_ids };
         for (const name of trainGraph.tokenInputs) feeds[name] = { data: tokenFeeds[name], dims: b.dims };
         // the first micro-batch writes its gradients straight into `grads`, later ones into `scratch`

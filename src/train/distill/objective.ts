@@ -89,10 +89,10 @@ export function distillObjective(s: LossSettings, classes: number, targets: Dist
   const C = classes;
   return {
     loss: distillLoss(s, C),
-    feeds(indices: Uint32Array, batch: number): Record<string, Feed> {
-      const data = new Float32Array(batch * C);
+    feeds(indices: Uint32Array): Record<string, Feed> {
+      const data = new Float32Array(indices.length * C);
       indices.forEach((row, j) => data.set(targets.train.subarray(row * C, (row + 1) * C), j * C));
-      return { [TEACHER_INPUT]: { data, dims: [batch, C] } };
+      return { [TEACHER_INPUT]: { data, dims: [indices.length, C] } };
     },
     metrics(r: EvalResult): Record<string, number> {
       const t = targets.validation!;
