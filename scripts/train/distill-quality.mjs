@@ -1,7 +1,7 @@
 /**
  * The distillation demonstration of docs/distillation.md: on the learnable synthetic ESCI-like
  * task of test/train/synthetic.ts, train a small teacher with `esci train` (a random-weight
- * RoBERTa, 6 layers × 64), distil it with `esci distill --layers 2` on pairs WITHOUT labels, and
+ * RoBERTa, 4 layers × 32), distil it with `esci distill --layers 2` on pairs WITHOUT labels, and
  * report on held-out pairs (another seed): the teacher's accuracy / micro-F1 against gold, the
  * student's agreement with the teacher's labels and its micro-F1 against gold, and throughput
  * (pairs/s) of both, measured in this run, alternating rounds, median of each.
@@ -29,9 +29,9 @@ const args = process.argv.slice(2);
 const arg = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const threads = Number(arg("--threads") ?? cpus().length);
 
-const TEACHER = { family: "roberta", hiddenSize: 64, numLayers: 6, numHeads: 4, intermediateSize: 256, vocabSize: 566, maxPositionEmbeddings: 40 };
+const TEACHER = { family: "roberta", hiddenSize: 32, numLayers: 4, numHeads: 4, intermediateSize: 64, vocabSize: 566, maxPositionEmbeddings: 40 };
 const TRAIN = { pairs: 16000, epochs: 12, lr: 1e-3, batch: 32, dropout: 0 };
-const DISTIL = { pairs: 16000, layers: 2, loss: "mse", epochs: 8, lr: 1e-3, batch: 32, dropout: 0 };
+const DISTIL = { pairs: 16000, layers: 2, loss: "mse", epochs: 6, lr: 1e-3, batch: 32, dropout: 0 };
 const MAX_LENGTH = 38;
 const HELD_OUT = 2000;
 
