@@ -2,6 +2,7 @@
 import { calibrateCommand } from "./calibrate.js";
 import { classifyCommand } from "./classify.js";
 import type { Command } from "./command.js";
+import { distillCommand } from "./distill.js";
 import { evaluateCommand } from "./evaluate.js";
 import { indexCommand } from "./index-catalog.js";
 import { predictCommand } from "./predict.js";
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   substitutesCommand,
   trainCommand,
   calibrateCommand,
+  distillCommand,
   quantizeCommand,
   serveCommand,
 ];

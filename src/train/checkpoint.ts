@@ -17,11 +17,8 @@ import { openCheckpoint, writeSafetensors, type TensorToWrite } from "../safeten
 import type { AdamWState } from "./adamw.js";
 import type { ParamMemory } from "./param-memory.js";
 
-export interface BestResult {
-  step: number;
-  micro_f1: number;
-  accuracy: number;
-}
+/** The step of the best validation and its metrics (training: loss, accuracy, micro_f1, macro_f1). */
+export type BestResult = { step: number } & Record<string, number>;
 
 export interface TrainerState {
   /** Optimizer steps done. */

@@ -26,23 +26,31 @@ export interface LabeledPair {
   group: string;
 }
 
+/** A pair whose label may be missing (distillation data needs none), with where it was read. */
+export type MaybeLabeledPair = Omit<LabeledPair, "label"> & { label?: EsciLabel; file: string; row: number };
+
+/** Reads every pair of `path` (ESCI dataset directory or pair file), labelled or not. */
+export async function readPairs(path: string): Promise<MaybeLabeledPair[]> {
+  const source = await openPairSource(path, { locale: "us", version: "large", split: "train" });
+  const out: MaybeLabeledPair[] = [];
+  for await (const batch of source.batches()) {
+    for (const r of batch) out.push({ query: r.query, product: r.product, label: r.label, group: r.query_id ?? r.query, file: r.file, row: r.row });
+  }
+  if (out.length === 0) throw new EsciError("INVALID_INPUT", `${path}: no pairs`, { file: path });
+  return out;
+}
+
 /** Reads every labelled pair of `path` (ESCI dataset directory or pair file); a row without a label is an error. */
 export async function readLabeledPairs(path: string): Promise<LabeledPair[]> {
-  const source = await openPairSource(path, { locale: "us", version: "large", split: "train" });
-  const out: LabeledPair[] = [];
-  for await (const batch of source.batches()) {
-    for (const r of batch) {
-      if (r.label === undefined) {
-        throw new EsciError("INVALID_INPUT", `${r.file}, row ${r.row}: no label (training needs a "label" or "esci_label" column on every row)`, {
-          file: r.file,
-          row: r.row,
-        });
-      }
-      out.push({ query: r.query, product: r.product, label: r.label, group: r.query_id ?? r.query });
+  return (await readPairs(path)).map((r) => {
+    if (r.label === undefined) {
+      throw new EsciError("INVALID_INPUT", `${r.file}, row ${r.row}: no label (training needs a "label" or "esci_label" column on every row)`, {
+        file: r.file,
+        row: r.row,
+      });
     }
-  }
-  if (out.length === 0) throw new EsciError("INVALID_INPUT", `${path}: no labelled pairs`, { file: path });
-  return out;
+    return { query: r.query, product: r.product, label: r.label, group: r.group };
+  });
 }
 
 /** Splits off a seeded `fraction` of the groups (queries) as validation. */

@@ -18,6 +18,8 @@ export interface EvalResult {
   macro_f1: number;
   loss: number;
   count: number;
+  /** The logits, (count, labels) row-major in dataset order (distillation compares them with the teacher's). */
+  logits: Float32Array;
 }
 
 export async function evaluateSplit(
@@ -33,14 +35,16 @@ export async function evaluateSplit(
   const gold: string[] = [];
   const pred: string[] = [];
   let lossSum = 0;
+  const L = labels.length;
+  const all = new Float32Array(ds.size * L);
   for (const idx of planBatches(lengths, DEFAULT_BATCH)) {
     const b = makeBatch(ds, idx, padId);
     const feeds: Record<string, Feed> = { ...weights };
     const tokens: Record<string, BigInt64Array> = { input_ids: b.input_ids, attention_mask: b.attention_mask, token_type_ids: b.token_type_ids };
     for (const name of graph.tokenInputs) feeds[name] = { data: tokens[name], dims: b.dims };
     const logits = (await session.run(feeds, [graph.logits]))[graph.logits].data as Float32Array;
-    const L = labels.length;
     idx.forEach((row, j) => {
+      all.set(logits.subarray(j * L, (j + 1) * L), row * L);
       let best = 0;
       let max = -Infinity;
       for (let c = 0; c < L; c++) if (logits[j * L + c] > max) [max, best] = [logits[j * L + c], c];
@@ -54,5 +58,5 @@ export async function evaluateSplit(
     onProgress?.(gold.length, ds.size);
   }
   const r = classificationReport(gold, pred);
-  return { accuracy: r.accuracy, micro_f1: r.micro_f1, macro_f1: r.macro_f1, loss: lossSum / ds.size, count: ds.size };
+  return { accuracy: r.accuracy, micro_f1: r.micro_f1, macro_f1: r.macro_f1, loss: lossSum / ds.size, count: ds.size, logits: all };
 }

@@ -7,7 +7,8 @@
  *
  * Files: options.ts (recipe, defaults) → model.ts (base → classifier) → data.ts (pairs → token
  * batches) → loop.ts (the loop) using losses.ts, schedule.ts, adamw.ts, evaluate.ts,
- * checkpoint.ts, export.ts, log.ts; training-graph.ts builds the graphs the loop runs.
+ * checkpoint.ts, export.ts, log.ts; training-graph.ts builds the graphs the loop runs. distill/
+ * runs the same loop with a teacher's logits as targets.
  */
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
@@ -20,11 +21,11 @@ import type { EvalResult } from "./evaluate.js";
 import type { LossSpec } from "./losses.js";
 
 export { DEFAULTS as TRAIN_DEFAULTS, DEFAULT_LABELS, resolveOptions, type TrainOptions } from "./options.js";
-export { runTraining, planTraining, type StepInfo, type TrainingPlan, type TrainSummary, type TrainingRun } from "./loop.js";
+export { checkFreshOutput, CROSS_ENTROPY, runTraining, planTraining, type Objective, type StepInfo, type TrainingPlan, type TrainSummary, type TrainingRun } from "./loop.js";
 export { AdamW, clipCoefficient, clipGradNorm, decays, globalNorm, gradNorm, TORCH_ADAMW, type AdamWConfig, type AdamWState } from "./adamw.js";
 export { ParamMemory } from "./param-memory.js";
 export { linearScheduleLr, warmupSteps } from "./schedule.js";
-export { EncodedDataset, epochOrder, holdOutGroups, makeBatch, readLabeledPairs, type LabeledPair } from "./data.js";
+export { EncodedDataset, epochOrder, holdOutGroups, makeBatch, readLabeledPairs, readPairs, type LabeledPair, type MaybeLabeledPair } from "./data.js";
 export { initialModel, type InitialModel } from "./model.js";
 export { exportCheckpoint, hfTensors } from "./export.js";
 export {
@@ -41,6 +42,7 @@ export {
 export { TrainLog, type LogEntry } from "./log.js";
 export type { EvalResult } from "./evaluate.js";
 export { appendLoss, resolveLoss, LOSS_KINDS, type LossKind, type LossOptions, type LossSpec } from "./losses.js";
+export { distill, type DistillHooks, type DistillOptions } from "./distill/index.js";
 
 export interface TrainHooks {
   /** Messages worth showing (data sizes, a clamped max length, a resume). */
@@ -48,7 +50,7 @@ export interface TrainHooks {
   onTokenize?: (done: number, total: number) => void;
   onStart?: (plan: TrainingPlan, resumedAt: number, loss: LossSpec) => void;
   onStep?: (info: StepInfo) => void;
-  onEval?: (step: number, result: EvalResult, isBest: boolean) => void;
+  onEval?: (step: number, result: EvalResult, isBest: boolean, metrics: Record<string, number>) => void;
   onEvalProgress?: (done: number, total: number) => void;
 }
 

@@ -9,11 +9,15 @@
  * - update k (0-based) uses lr(k) of the linear warm-up/decay schedule and logs as step k + 1;
  * - validation every round(evalEvery · updates per epoch) steps and after the last one; DIR holds
  *   the best model by micro-F1 (the first of equals), or the last one without validation.
+ *
+ * An Objective replaces what is minimised and how the best model is picked (distillation: loss
+ * against a teacher's logits fed per micro-batch, best by agreement with the teacher); everything
+ * else — schedule, checkpoints, resume, export — is this one loop.
  */
 import { join } from "node:path";
 import { existsSync, mkdirSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
-import { buildEvalGraph, buildTrainingGraph, uniformDropout, type DropoutRates, type Parameter } from "./training-graph.js";
+import { buildEvalGraph, buildTrainingGraph, uniformDropout, type DropoutRates, type LossBuilder, type Parameter } from "./training-graph.js";
 import { GraphSession, type Feed } from "../onnx/graph-session.js";
 import { AdamW, clipCoefficient, decays, gradNorm, TORCH_ADAMW } from "./adamw.js";
 import { ParamMemory } from "./param-memory.js";
@@ -50,15 +54,36 @@ export interface StepInfo {
   paddedTokensPerSecond: number;
 }
 
+/** What a run minimises and how validation picks its best model (default: CROSS_ENTROPY). */
+export interface Objective {
+  /** The loss over the logits; undefined: the fine-tuning loss the options choose (losses.ts: cross-entropy, class weights, label smoothing or focal). */
+  loss?: LossBuilder;
+  /** Feeds for the loss's own graph inputs, for the micro-batch of these example indices. */
+  feeds?(indices: Uint32Array): Record<string, Feed>;
+  /** Validation metrics, logged as eval_<name>. */
+  metrics(r: EvalResult): Record<string, number>;
+  /** The metric the best model maximises (the first of equals is kept). */
+  selectBy: string;
+  /** Settings beyond TrainOptions that determine the run (a resume must match them). */
+  fingerprint?: Record<string, unknown>;
+}
+
+/** Fine-tuning: the options' loss (losses.ts), best by micro-F1. */
+export const CROSS_ENTROPY: Objective = {
+  metrics: (r) => ({ loss: r.loss, accuracy: r.accuracy, micro_f1: r.micro_f1, macro_f1: r.macro_f1 }),
+  selectBy: "micro_f1",
+};
+
 export interface TrainingRun {
   options: TrainOptions;
+  objective?: Objective;
   model: InitialModel;
   train: EncodedDataset;
   validation?: EncodedDataset;
   padId: number;
   onStart?: (plan: TrainingPlan, resumedAt: number, loss: LossSpec) => void;
   onStep?: (info: StepInfo) => void;
-  onEval?: (step: number, result: EvalResult, isBest: boolean) => void;
+  onEval?: (step: number, result: EvalResult, isBest: boolean, metrics: Record<string, number>) => void;
   /** Pairs scored so far by a validation. */
   onEvalProgress?: (done: number, total: number) => void;
 }
@@ -79,6 +104,13 @@ export function planTraining(examples: number, o: TrainOptions, hasValidation: b
   return { examples, batchesPerEpoch, stepsPerEpoch, totalSteps, warmupSteps: warmupSteps(totalSteps, o.warmupRatio), evalInterval };
 }
 
+/** Refuses to start a run over an earlier one without --resume (their logs and checkpoints would mix). */
+export function checkFreshOutput(o: TrainOptions): void {
+  if (!o.resume && (existsSync(join(o.output, "checkpoints")) || existsSync(join(o.output, "log.jsonl")))) {
+    throw new EsciError("INVALID_ARGUMENT", `${o.output} already holds a training run (log.jsonl or checkpoints/): pass --resume to continue it, or choose another --output`);
+  }
+}
+
 /** The micro-batches (example indices) of update `step`. */
 function microBatches(step: number, plan: TrainingPlan, o: TrainOptions, orderOf: (epoch: number) => Uint32Array): Uint32Array[] {
   const epoch = Math.floor(step / plan.stepsPerEpoch);
@@ -92,6 +124,7 @@ function microBatches(step: number, plan: TrainingPlan, o: TrainOptions, orderOf
 
 export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
   const { options: o, model, train, validation, padId } = run;
+  const objective = run.objective ?? CROSS_ENTROPY;
   const plan = planTraining(train.size, o, validation !== undefined);
   const ckptDir = join(o.output, "checkpoints");
   const log = new TrainLog(join(o.output, "log.jsonl"));
@@ -102,7 +135,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
   const evalGraph = buildEvalGraph(model.config, model.family, model.source);
   const params: Parameter[] = evalGraph.params;
   const names = params.map((p) => p.name);
-  let state: TrainerState = { step: 0, runs: 0, best: null, options: fingerprint(o) };
+  let state: TrainerState = { step: 0, runs: 0, best: null, options: { ...fingerprint(o), ...objective.fingerprint } };
   const store = new ParamMemory(params.map((p) => p.dims.reduce((a, b) => a * b, 1)));
   const { values, grads } = store;
   const decay = params.map((p) => decays(p.origin.sources[0]));
@@ -117,9 +150,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
     adam = new AdamW(store, decay, adamConfig, ckpt.adamStep);
     await log.truncateAfter(state.step);
   } else {
-    if (!o.resume && (existsSync(ckptDir) || existsSync(log.path))) {
-      throw new EsciError("INVALID_ARGUMENT", `${o.output} already holds a training run (log.jsonl or checkpoints/): pass --resume to continue it, or choose another --output`);
-    }
+    checkFreshOutput(o);
     params.forEach((p, k) => values[k].set(p.produce()));
     adam = new AdamW(store, decay, adamConfig);
     await log.truncateAfter(0);
@@ -129,7 +160,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
 
   // ---- sessions: training graph (dropout masks continue after `runs` earlier runs) and evaluation graph
   const trainGraph = buildTrainingGraph(model.config, model.family, model.source, {
-    loss: (g, logits, labels) => appendLoss(g, logits, labels, loss),
+    loss: objective.loss ?? ((g, logits, labels) => appendLoss(g, logits, labels, loss)),
     dropout: rates,
     seed: o.seed,
     runOffset: state.runs,
@@ -152,13 +183,15 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
 
   const validate = async (step: number) => {
     const r = await evaluateSplit(evalSession!, evalGraph, weightFeeds, validation!, padId, model.labels, run.onEvalProgress);
-    const isBest = state.best === null || r.micro_f1 > state.best.micro_f1;
-    log.append({ step, epoch: step / plan.stepsPerEpoch, eval_loss: r.loss, eval_accuracy: r.accuracy, eval_micro_f1: r.micro_f1, eval_macro_f1: r.macro_f1 });
+    const metrics = objective.metrics(r);
+    const key = objective.selectBy;
+    const isBest = state.best === null || metrics[key] > state.best[key];
+    log.append({ step, epoch: step / plan.stepsPerEpoch, ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval_${k}`, v])) });
     if (isBest) {
-      state.best = { step, micro_f1: r.micro_f1, accuracy: r.accuracy };
+      state.best = { step, ...metrics };
       await exportCheckpoint(o.output, model, params, values);
     }
-    run.onEval?.(step, r, isBest);
+    run.onEval?.(step, r, isBest, metrics);
   };
 
   // ---- the loop
@@ -175,7 +208,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
       let padded = 0;
       for (let m = 0; m < micro.length; m++) {
         const b = makeBatch(train, micro[m], padId);
-        const feeds: Record<string, Feed> = { ...weightFeeds, [trainGraph.labels]: { data: b.labels, dims: [b.dims[0]] } };
+        const feeds: Record<string, Feed> = { ...weightFeeds, [trainGraph.labels]: { data: b.labels, dims: [b.dims[0]] }, ...objective.feeds?.(micro[m]) };
         const tokenFeeds: Record<string, BigInt64Array> = { input_ids: b.input_ids, attention_mask: b.attention_mask, token_type_ids: b.token_type_ids };
         for (const name of trainGraph.tokenInputs) feeds[name] = { data: tokenFeeds[name], dims: b.dims };
         // the first micro-batch writes its gradients straight into `grads`, later ones into `scratch`

@@ -57,7 +57,7 @@ export interface TrainingGraph extends ForwardGraph {
   grads: Array<string | undefined>;
 }
 
-/** Appends a scalar loss of `logits` (N,C float32) against `labels` (N int64) and returns it. */
+/** Appends a scalar loss of `logits` (N,C float32) against `labels` (N int64) and returns it; may add graph inputs of its own (distillation's teacher logits). */
 export type LossBuilder = (g: GraphBuilder, logits: string, labels: string) => string;
 
 export interface TrainingGraphOptions {

@@ -15,10 +15,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { EncodedDataset, initialModel, resolveOptions, runTraining, TrainLog } from "../../src/train/index.js";
-import { openCheckpoint } from "../../src/safetensors/index.js";
+import { EncodedDataset, initialModel, resolveOptions, runTraining } from "../../src/train/index.js";
 import { loadTokenizer } from "../../src/tokenizer/index.js";
 import { fixtureModel, REPO_ROOT } from "../helpers/paths.js";
+import { checkSteps, maxWeightError, type RefStep } from "./parity-checks.js";
 
 interface ParityFixture {
   model: string;
@@ -29,7 +29,7 @@ interface ParityFixture {
   max_length: number;
   recipe: { lr: number; weight_decay: number; warmup_ratio: number; max_grad_norm: number; steps: number; batch_size: number; grad_accum: number; warmup_steps: number };
   examples: Array<{ query: string; product: string; label: number; input_ids: number[]; token_type_ids: number[] }>;
-  steps: Array<{ step: number; loss: number; lr: number; grad_norm: number }>;
+  steps: RefStep[];
 }
 
 const FIXTURES = join(REPO_ROOT, "test", "train", "fixtures");
@@ -94,39 +94,10 @@ for (const [name, variant] of RUNS) {
       const wantWeights = fx.class_weights ?? fx.labels.map(() => 1);
       wantWeights.forEach((w, c) => assert.ok(Math.abs(weights[c] - w) < 1e-12, `class weight ${c}: ${weights[c]} vs ${w}`));
 
-      const log = TrainLog.read(join(output, "log.jsonl"));
-      assert.equal(log.length, fx.steps.length);
-      let maxLossErr = 0;
-      const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-      fx.steps.forEach((ref, k) => {
-        const got = log[k];
-        assert.equal(got.step, ref.step);
-        maxLossErr = Math.max(maxLossErr, rel(got.loss as number, ref.loss));
-        assert.ok(rel(got.loss as number, ref.loss) < 1e-5, `step ${ref.step}: loss ${got.loss} vs ${ref.loss}`);
-        assert.ok(Math.abs((got.lr as number) - ref.lr) <= 1e-12 * r.lr, `step ${ref.step}: lr ${got.lr} vs ${ref.lr}`);
-        assert.ok(rel(got.grad_norm as number, ref.grad_norm) < 1e-4, `step ${ref.step}: grad norm ${got.grad_norm} vs ${ref.grad_norm}`);
-      });
-
-      const want = openCheckpoint(join(FIXTURES, `${stem}.safetensors`));
-      const got = openCheckpoint(output);
-      try {
-        assert.deepEqual(got.tensorNames().sort(), want.tensorNames().sort());
-        let worst = { err: 0, tensor: "" };
-        for (const t of want.tensorNames()) {
-          assert.deepEqual(got.info(t).shape, want.info(t).shape, t);
-          const a = got.readFloat32(t);
-          const b = want.readTyped(t) as Float64Array | Float32Array; // float64, or float32 for the loss variants
-          for (let i = 0; i < b.length; i++) {
-            const err = Math.abs(a[i] - b[i]);
-            if (err > worst.err) worst = { err, tensor: `${t}[${i}]` };
-          }
-        }
-        t.diagnostic(`max weight error ${worst.err.toExponential(2)} at ${worst.tensor}; max loss error ${maxLossErr.toExponential(2)} relative`);
-        assert.ok(worst.err < 1e-5, `max weight error ${worst.err.toExponential(2)} at ${worst.tensor}`);
-      } finally {
-        want.close();
-        got.close();
-      }
+      const maxLossErr = checkSteps(output, fx.steps, r.lr);
+      const worst = maxWeightError(output, join(FIXTURES, `${stem}.safetensors`));
+      t.diagnostic(`max weight error ${worst.err.toExponential(2)} at ${worst.tensor}; max loss error ${maxLossErr.toExponential(2)} relative`);
+      assert.ok(worst.err < 1e-5, `max weight error ${worst.err.toExponential(2)} at ${worst.tensor}`);
     });
   });
 }
