@@ -4,6 +4,7 @@
  * rerankers) gets the sigmoid of its logit instead, as sentence-transformers and TEI do — a
  * softmax over one logit would always say 1.
  */
+import { basename, dirname } from "node:path";
 import { EsciError } from "../errors/index.js";
 import type { BatchPlanOptions } from "./batching.js";
 import { loadModel, type LoadedModel, type LoadOptions } from "./loader.js";
@@ -63,6 +64,11 @@ export class CrossEncoder implements PairScorer {
       await model.session.release();
       throw e;
     }
+  }
+
+  /** The built graph's cache directory name (a digest of weights, config and build options) and the label names. */
+  get cacheKey(): string {
+    return `${basename(dirname(this.model.onnxPath))}:${this.labels.join(",")}`;
   }
 
   /** The default truncation length (tokenizer model_max_length capped by the position table). */

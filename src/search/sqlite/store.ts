@@ -62,6 +62,8 @@ export class SqliteStore implements CatalogStore {
   readonly kind = "sqlite" as const;
   private space: EmbeddingSpace | undefined;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Transactions this connection committed (PRAGMA data_version counts only other connections'). */
+  private commits = 0;
 
   private constructor(
     private readonly db: Db,
@@ -78,6 +80,13 @@ export class SqliteStore implements CatalogStore {
       this.statements.set(sql, st);
     }
     return st;
+  }
+
+  /** One transaction, counted for generation(). */
+  private tx<T>(fn: () => T): T {
+    const r = this.db.transaction(fn)();
+    this.commits++;
+    return r;
   }
 
   static async open(path: string, options: OpenStoreOptions = {}): Promise<SqliteStore> {
@@ -159,12 +168,12 @@ export class SqliteStore implements CatalogStore {
     if (!Number.isInteger(space.dimension) || space.dimension < 1) throw new EsciError("INVALID_ARGUMENT", `embedding dimension must be a positive integer, got ${space.dimension}`);
     if (this.space && sameSpace(this.space, space)) return;
     if (this.space && !options.reset) throw embeddingConflict(this.location, this.space, space);
-    this.db.transaction(() => {
+    this.tx(() => {
       this.db.exec("DROP TABLE IF EXISTS vectors");
       this.db.exec(`CREATE VIRTUAL TABLE vectors USING vec0(embedding float[${space.dimension}] distance_metric=cosine)`);
       this.db.exec("UPDATE products SET embedded = 0");
       this.writeMeta("embedding", space);
-    })();
+    });
     this.space = space;
   }
 
@@ -190,7 +199,7 @@ export class SqliteStore implements CatalogStore {
     const vecDel = hasVectors ? this.stmt("DELETE FROM vectors WHERE rowid = ?") : undefined;
     const vecIns = hasVectors ? this.stmt("INSERT INTO vectors(rowid, embedding) VALUES (?, ?)") : undefined;
     const blobs = batch.map((w) => (w.vector ? this.checkVector(w.vector, w.product.id) : undefined));
-    this.db.transaction(() => {
+    this.tx(() => {
       batch.forEach((w, i) => {
         const doc = JSON.stringify(w.product);
         const old = find.get(w.product.id) as { pk: number; text_hash: string } | undefined;
@@ -213,7 +222,7 @@ export class SqliteStore implements CatalogStore {
         ftsIns.run(pk, ...ftsColumns(w.product));
       });
       if (checkpoint) this.writeMeta("last_run", checkpoint);
-    })();
+    });
   }
 
   async delete(ids: readonly string[]): Promise<number> {
@@ -221,7 +230,7 @@ export class SqliteStore implements CatalogStore {
     const del = this.stmt("DELETE FROM products WHERE pk = ?");
     const ftsDel = this.stmt("DELETE FROM products_fts WHERE rowid = ?");
     const vecDel = this.space ? this.stmt("DELETE FROM vectors WHERE rowid = ?") : undefined;
-    return this.db.transaction(() => {
+    return this.tx(() => {
       let n = 0;
       for (const id of ids) {
         const pk = find.get(id) as number | undefined;
@@ -232,7 +241,7 @@ export class SqliteStore implements CatalogStore {
         n++;
       }
       return n;
-    })();
+    });
   }
 
   async putVectors(items: readonly { id: string; textHash: string; vector: Float32Array }[]): Promise<void> {
@@ -241,7 +250,7 @@ export class SqliteStore implements CatalogStore {
     const vecIns = this.stmt("INSERT INTO vectors(rowid, embedding) VALUES (?, ?)");
     const mark = this.stmt("UPDATE products SET embedded = 1 WHERE pk = ?");
     const blobs = items.map((x) => this.checkVector(x.vector, x.id));
-    this.db.transaction(() => {
+    this.tx(() => {
       items.forEach((x, i) => {
         const row = find.get(x.id) as { pk: number; text_hash: string } | undefined;
         if (!row || row.text_hash !== x.textHash) return;
@@ -249,7 +258,7 @@ export class SqliteStore implements CatalogStore {
         vecIns.run(BigInt(row.pk), blobs[i]);
         mark.run(row.pk);
       });
-    })();
+    });
   }
 
   async states(ids: readonly string[]): Promise<Map<string, ProductState>> {
@@ -307,6 +316,10 @@ export class SqliteStore implements CatalogStore {
       )
       .all(blob, Math.min(k, MAX_K)) as ScoredId[];
     return rows;
+  }
+
+  async generation(): Promise<string> {
+    return `${this.db.pragma("data_version", { simple: true }) as number}.${this.commits}`;
   }
 
   async lastRun(): Promise<IndexCheckpoint | undefined> {
