@@ -89,10 +89,10 @@ export class SearchCaches {
   readonly scores: LruCache<unknown>;
 
   constructor(sizes: SearchCacheSizes = {}) {
-    const s = { ...DEFAULT_CACHE_SIZES, ...sizes };
-    this.embeddings = new LruCache(s.embeddings);
-    this.stage1 = new LruCache(s.stage1);
-    this.scores = new LruCache(s.scores);
+    const d = DEFAULT_CACHE_SIZES;
+    this.embeddings = new LruCache(sizes.embeddings ?? d.embeddings);
+    this.stage1 = new LruCache(sizes.stage1 ?? d.stage1);
+    this.scores = new LruCache(sizes.scores ?? d.scores);
   }
 
   stats(): Record<CacheName, CacheStats> {

@@ -116,8 +116,11 @@ export interface CatalogStore {
 
   lastRun(): Promise<IndexCheckpoint | undefined>;
   setLastRun(checkpoint: IndexCheckpoint): Promise<void>;
-  /** Work best done once after bulk writes: the HNSW index (PostgreSQL), FTS merge (SQLite). */
-  optimize(): Promise<void>;
+  /**
+   * Work best done once after bulk writes: the HNSW index (PostgreSQL's; SQLite's file beside
+   * the store), FTS merge (SQLite). `onProgress` reports vectors added to a graph built anew.
+   */
+  optimize(onProgress?: (done: number, total: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 
