@@ -146,7 +146,9 @@ async function run(argv: string[]): Promise<number> {
     }
     const rowsBar = new ProgressBar({ label: "index", unit: "rows", quiet });
     const embedBar = new ProgressBar({ label: "embed", unit: "products", quiet });
+    const annBar = new ProgressBar({ label: "hnsw", unit: "vectors", quiet });
     let embedStarted = false;
+    let annStarted = false;
     result = await indexCatalog(store, {
       catalog,
       embedder,
@@ -160,7 +162,12 @@ async function run(argv: string[]): Promise<number> {
       onIssue: onError === "skip" ? log.add : undefined,
       onProgress: (e) => {
         if (e.phase === "catalog") rowsBar.update(e.done, e.total, { embedded: e.embedded });
-        else {
+        else if (e.phase === "ann") {
+          rowsBar.finish();
+          if (embedStarted) embedBar.finish();
+          annStarted = true;
+          annBar.update(e.done, e.total);
+        } else {
           if (!embedStarted) rowsBar.finish();
           embedStarted = true;
           embedBar.update(e.done, e.total);
@@ -169,6 +176,7 @@ async function run(argv: string[]): Promise<number> {
     });
     rowsBar.finish();
     if (embedStarted) embedBar.finish();
+    if (annStarted) annBar.finish();
   } finally {
     await embedder?.dispose();
     await store.close();

@@ -4,6 +4,7 @@
  * evaluate's --store mode): opening a store, loading its bi-encoder and the reranker with progress
  * bars, and printing hits. Everything else — retrieval, fusion, reranking — is search/.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
 import { parseEsciLabel, ESCI_LABEL_NAMES, type EsciLabel } from "../esci/labels.js";
 import type { BiEncoder } from "../models/bi-encoder.js";
@@ -12,7 +13,9 @@ import type { EsciFilter } from "../esci/dataset.js";
 import { evaluateStoreTask1, type StoreTask1Result } from "../search/evaluate.js";
 import { DEFAULT_CANDIDATES, DEFAULT_K, SearchPipeline, type EsciGains, type SearchHit } from "../search/pipeline.js";
 import { openStore, type CatalogStore } from "../search/store.js";
+import { hitRate, SearchCaches } from "../search/cache.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
+import { CASCADE_FLAGS, CASCADE_FLAGS_HELP, cacheSizes, loadSecondReranker, rerankCandidates, secondRerankTop } from "./cascade-flags.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
 import { DEFAULT_CROSS_ENCODER, loadBiEncoder, loadCrossEncoder } from "./model-flags.js";
@@ -35,32 +38,32 @@ export const STORE_MODEL_FLAGS: Options = {
 
 /**
  * The pipeline for a store: its own bi-encoder (the model recorded in the store, unless
- * --embed-model names another, which the pipeline then refuses with CONFLICT) and, when
- * `rerank`, the --rerank-model cross-encoder. `dispose` releases both and closes the store.
+ * --embed-model names another, which the pipeline then refuses with CONFLICT), when `rerank`
+ * the --rerank-model cross-encoder (and --second-rerank-model, the cascade's second), and the
+ * search caches (--cache-*). `dispose` releases the models and closes the store.
  */
 export async function openPipeline(p: Parsed, opts: { rerank: boolean; embed?: boolean; rerankModel?: string }): Promise<{ pipeline: SearchPipeline; dispose: () => Promise<void> }> {
   const rerankModel = opts.rerankModel ?? str(p, "rerank-model") ?? DEFAULT_CROSS_ENCODER;
   const store: CatalogStore = await openStore(requireStr(p, "store"), { mustExist: true });
   let embedder: BiEncoder | undefined;
   let scorer: CrossEncoder | undefined;
+  let second: CrossEncoder | undefined;
+  const dispose = async () => {
+    await embedder?.dispose();
+    await scorer?.dispose();
+    await second?.dispose();
+    await store.close();
+  };
   try {
     const space = await store.embedding();
     const embedModel = str(p, "embed-model") ?? space?.model;
     if (opts.embed !== false && space && embedModel) embedder = await loadBiEncoder(p, embedModel);
     if (opts.rerank) scorer = await loadCrossEncoder(p, rerankModel, "reranker");
-    const pipeline = new SearchPipeline({ store, embedder, scorer });
-    return {
-      pipeline,
-      dispose: async () => {
-        await embedder?.dispose();
-        await scorer?.dispose();
-        await store.close();
-      },
-    };
+    if (opts.rerank) second = await loadSecondReranker(p);
+    const pipeline = new SearchPipeline({ store, embedder, scorer, secondScorer: second, caches: new SearchCaches(cacheSizes(p)) });
+    return { pipeline, dispose };
   } catch (e) {
-    await embedder?.dispose();
-    await scorer?.dispose();
-    await store.close();
+    await dispose();
     throw e;
   }
 }
@@ -158,6 +161,7 @@ export function renderStoreTask1(r: StoreTask1Result): string {
 const HELP = `Usage:
   esci search --store STORE --query "…" [--rerank-model M] [--k 10] [--candidates 100] [--json]
   esci search --store STORE --query "…" --no-rerank
+  esci search --store STORE --queries FILE [--verbose]       (one query per line)
 
 Stage 1 fuses BM25 (full-text) and vector kNN (the query embedded by the store's bi-encoder) by
 reciprocal rank fusion; stage 2 scores the candidates with an ESCI cross-encoder and sorts them by
@@ -165,6 +169,7 @@ expected gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0).
 
   --store STORE         sqlite:PATH or postgres://user@host:port/db[?schema=NAME] (built by esci index)
   --query Q             the search query
+  --queries FILE        one query per line, searched in turn by one process (caches shared)
   --k N                 hits to show (default ${DEFAULT_K})
   --candidates N        stage-1 candidates to rerank (default ${DEFAULT_CANDIDATES})
   --rerank-model M      ESCI cross-encoder, hub id or local directory (default: ${DEFAULT_CROSS_ENCODER})
@@ -175,15 +180,40 @@ expected gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0).
   --embed-model B       query embedder (default: the model recorded in the store)
   --rrf-k N             RRF constant (default 60)
   --json                print a JSON array of {id, title, score, label, probs, stage1_rank, stage1_score}
+                        (with --queries: one JSON object {query, hits} per line)
+  --verbose             on stderr: each query's time and the caches' hits, misses and hit rates
   --labels a,b,…        reranker label names in id order (for LABEL_0… checkpoints)
   --quantize int8       dynamic int8 quantization of the reranker
   --no-calibration      rerank by raw softmax probabilities, not the reranker's esci_calibration.json
-  --revision R, --threads N, --batch-size N, --max-length N, --max-chars N, --quiet`;
+  --revision R, --threads N, --batch-size N, --max-length N, --max-chars N, --quiet
+Real time:
+${CASCADE_FLAGS_HELP}`;
+
+/** The queries of --query or --queries FILE (blank lines skipped). */
+function readQueries(p: Parsed): string[] {
+  const one = str(p, "query");
+  const file = str(p, "queries");
+  if ((one === undefined) === (file === undefined)) throw new EsciError("INVALID_ARGUMENT", "give either --query Q or --queries FILE");
+  if (one !== undefined) return [one];
+  if (!existsSync(file!)) throw new EsciError("NOT_FOUND", `--queries ${file}: no such file`);
+  const qs = readFileSync(file!, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
+  if (!qs.length) throw new EsciError("INVALID_ARGUMENT", `--queries ${file}: no query in the file (one per line)`);
+  return qs;
+}
+
+/** `--verbose`: the caches' counters, one line per cache. */
+export function renderCacheStats(caches: SearchCaches): string {
+  return Object.entries(caches.stats())
+    .map(([name, s]) => `cache ${name.padEnd(10)} hits ${s.hits}  misses ${s.misses}  hit rate ${(100 * hitRate(s)).toFixed(1)}%  entries ${s.size}/${s.capacity}  evictions ${s.evictions}`)
+    .join("\n") + "\n";
+}
 
 async function run(argv: string[]): Promise<number> {
   const p = parseFlags(argv, {
     ...STORE_MODEL_FLAGS,
+    ...CASCADE_FLAGS,
     query: { type: "string" },
+    queries: { type: "string" },
     k: { type: "string" },
     candidates: { type: "string" },
     "no-rerank": { type: "boolean" },
@@ -192,12 +222,15 @@ async function run(argv: string[]): Promise<number> {
     template: { type: "string" },
     "rrf-k": { type: "string" },
     json: { type: "boolean" },
+    verbose: { type: "boolean" },
   });
-  const query = requireStr(p, "query");
+  const queries = readQueries(p);
   const rerank = !bool(p, "no-rerank");
   const options = {
     k: num(p, "k", { integer: true, min: 1, max: 10_000 }),
     candidates: num(p, "candidates", { integer: true, min: 1, max: 10_000 }),
+    rerankCandidates: rerankCandidates(p),
+    secondRerankTop: secondRerankTop(p),
     only: parseOnly(str(p, "only")),
     gains: parseGains(str(p, "gains")),
     productTemplate: str(p, "template"),
@@ -207,10 +240,22 @@ async function run(argv: string[]): Promise<number> {
     rerank,
   };
   if (options.only && !rerank) throw new EsciError("INVALID_ARGUMENT", "--only needs the reranker's labels; drop --no-rerank");
+  if (!rerank && (options.rerankCandidates !== undefined || str(p, "second-rerank-model") !== undefined)) {
+    throw new EsciError("INVALID_ARGUMENT", "--rerank-candidates and --second-rerank-model need reranking; drop --no-rerank");
+  }
+  const json = bool(p, "json");
+  const verbose = bool(p, "verbose");
   const { pipeline, dispose } = await openPipeline(p, { rerank });
   try {
-    const hits = await pipeline.search(query, options);
-    process.stdout.write(bool(p, "json") ? JSON.stringify(hits.map(hitJson), null, 2) + "\n" : renderHits(hits));
+    for (const query of queries) {
+      const t0 = performance.now();
+      const hits = await pipeline.search(query, options);
+      const ms = performance.now() - t0;
+      if (json) process.stdout.write(queries.length === 1 ? JSON.stringify(hits.map(hitJson), null, 2) + "\n" : JSON.stringify({ query, hits: hits.map(hitJson) }) + "\n");
+      else process.stdout.write((queries.length > 1 ? `query: ${query}\n` : "") + renderHits(hits));
+      if (verbose) process.stderr.write(`esci: "${query}": ${hits.length} hits in ${ms.toFixed(1)} ms\n`);
+    }
+    if (verbose && pipeline.caches) process.stderr.write(renderCacheStats(pipeline.caches));
   } finally {
     await dispose();
   }

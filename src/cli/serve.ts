@@ -8,6 +8,7 @@ import { EsciError } from "../errors/index.js";
 import { openStore, type CatalogStore } from "../search/store.js";
 import { DEFAULT_LIMITS, DEFAULT_QUEUE, DEFAULT_TIMEOUTS, startServer, type LoadedParts } from "../server/index.js";
 import { num, parseFlags, str } from "./args.js";
+import { CASCADE_FLAGS, CASCADE_FLAGS_HELP, cacheSizes, loadSecondReranker, rerankCandidates, secondRerankTop } from "./cascade-flags.js";
 import type { Command } from "./command.js";
 import { DEFAULT_CROSS_ENCODER, loadBiEncoder, loadCrossEncoder } from "./model-flags.js";
 
@@ -30,6 +31,8 @@ Models:
   --no-calibration     serve raw softmax probabilities by default, even with an esci_calibration.json
                        (a request's "calibration": false does so for that request)
   --revision R, --threads N, --quiet
+Search (with --store; a request's rerank_candidates and second_rerank_top override per request):
+${CASCADE_FLAGS_HELP}
 Server:
   --host H             address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N             (default 8080; 0 picks a free port)
@@ -55,6 +58,7 @@ Limits per request:
   --max-body BYTES     request body size (default ${DEFAULT_LIMITS.maxBodyBytes}; more: 413)`;
 
 const FLAGS = {
+  ...CASCADE_FLAGS,
   model: { type: "string" },
   "embed-model": { type: "string" },
   store: { type: "string" },
@@ -134,10 +138,12 @@ async function run(argv: string[]): Promise<number> {
       const embedModel = str(p, "embed-model") ?? (await store?.embedding())?.model;
       // Sessions in worker threads: onnxruntime-node's run blocks its thread (onnx/worker-session.ts).
       parts.crossEncoder = await loadCrossEncoder(p, undefined, "cross-encoder", { session: "worker" });
+      parts.secondCrossEncoder = await loadSecondReranker(p, { session: "worker" });
       if (embedModel) parts.biEncoder = await loadBiEncoder(p, embedModel, "bi-encoder", { session: "worker" });
-      return { crossEncoder: parts.crossEncoder, biEncoder: parts.biEncoder, store };
+      return { crossEncoder: parts.crossEncoder, secondCrossEncoder: parts.secondCrossEncoder, biEncoder: parts.biEncoder, store };
     } catch (e) {
       await parts.crossEncoder?.dispose();
+      await parts.secondCrossEncoder?.dispose();
       await parts.biEncoder?.dispose();
       await store?.close();
       throw e;
@@ -150,8 +156,9 @@ async function run(argv: string[]): Promise<number> {
   const server = await startServer({
     host: str(p, "host") ?? "127.0.0.1",
     port: num(p, "port", { integer: true, min: 0, max: 65535 }) ?? 8080,
-    settings: { limits, timeouts, apiKeys, cors: list(str(p, "cors")), reportsDir },
+    settings: { limits, timeouts, apiKeys, cors: list(str(p, "cors")), reportsDir, rerankCandidates: rerankCandidates(p), secondRerankTop: secondRerankTop(p) },
     queue,
+    caches: cacheSizes(p),
     load,
   });
   log(`listening on ${server.url} (API docs at ${server.url}/docs); loading models…`);

@@ -8,6 +8,7 @@
  * probs = softmax((logits + bias) / T), the label their arg-max, `calibrated: true` on each
  * prediction; `logits` stay the model's. `calibration: false` at load (or per call) turns it off.
  */
+import { basename, dirname } from "node:path";
 import { EsciError } from "../errors/index.js";
 import type { BatchPlanOptions } from "./batching.js";
 import { calibratedLogits, readCalibration, type ScoreCalibration } from "./calibration.js";
@@ -75,6 +76,11 @@ export class CrossEncoder implements PairScorer {
       await model.session.release();
       throw e;
     }
+  }
+
+  /** The built graph's cache directory name (a digest of weights, config and build options) and the label names. */
+  get cacheKey(): string {
+    return `${basename(dirname(this.model.onnxPath))}:${this.labels.join(",")}`;
   }
 
   /** The default truncation length (tokenizer model_max_length capped by the position table). */

@@ -33,6 +33,11 @@ export interface PredictOptions {
 export interface PairScorer {
   /** Label names in id order (from config.json id2label, or --labels). */
   readonly labels: readonly string[];
+  /**
+   * What determines the predictions (the built graph: weights, config, quantization; and the
+   * label names): equal keys, equal outputs for equal pairs. Absent: predictions are not cached.
+   */
+  readonly cacheKey?: string;
   predict(pairs: readonly Pair[], options?: PredictOptions): Promise<PairPrediction[]>;
 }
 

@@ -54,8 +54,8 @@ export interface IndexOptions {
 }
 
 export interface IndexProgress {
-  phase: "catalog" | "embed";
-  /** Catalog rows (phase "catalog") or pending products (phase "embed") done so far. */
+  phase: "catalog" | "embed" | "ann";
+  /** Catalog rows (phase "catalog"), pending products (phase "embed") or vectors put in a new HNSW graph (phase "ann") done so far. */
   done: number;
   total?: number;
   /** Vectors computed so far in this run. */
@@ -142,7 +142,7 @@ export async function indexCatalog(store: CatalogStore, options: IndexOptions): 
   } else if (embedder) {
     await embedPending(store, embedder, render, embedOpts, result, options.onProgress);
   }
-  await store.optimize();
+  await store.optimize((done, total) => options.onProgress?.({ phase: "ann", done, total, embedded: result.embedded }));
   return { ...result, seconds: (performance.now() - t0) / 1000, info: await store.info() };
 }
 

@@ -108,10 +108,19 @@ export interface CatalogStore {
   /** Nearest products by cosine similarity (score = 1 − cosine distance), best first. */
   searchVector(vector: Float32Array, k: number): Promise<ScoredId[]>;
 
+  /**
+   * Changes whenever the store's content changes (in this process or another): caches of search
+   * results key on it. Opaque; equal values mean nothing was written in between.
+   */
+  generation(): Promise<string>;
+
   lastRun(): Promise<IndexCheckpoint | undefined>;
   setLastRun(checkpoint: IndexCheckpoint): Promise<void>;
-  /** Work best done once after bulk writes: the HNSW index (PostgreSQL), FTS merge (SQLite). */
-  optimize(): Promise<void>;
+  /**
+   * Work best done once after bulk writes: the HNSW index (PostgreSQL's; SQLite's file beside
+   * the store), FTS merge (SQLite). `onProgress` reports vectors added to a graph built anew.
+   */
+  optimize(onProgress?: (done: number, total: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -200,6 +200,8 @@ export interface SearchRequest {
   query: string;
   k?: number;
   candidates?: number;
+  rerank_candidates?: number;
+  second_rerank_top?: number;
   rerank?: boolean;
   only?: EsciLabel;
   calibration?: boolean;
@@ -246,6 +248,8 @@ export const searchRequestSchema = obj(["query"], {
   query: str("The search query."),
   k: int("Hits returned (default 10).", 1, MAX_K),
   candidates: int("Stage-1 candidates (BM25 and vector lists, fused by reciprocal rank) that the cross-encoder reranks (default 100).", 1, MAX_CANDIDATES),
+  rerank_candidates: int("Rerank only stage 1's top K (default: every candidate); the answer holds at most K hits.", 1, MAX_CANDIDATES),
+  second_rerank_top: int("With a server started with --second-rerank-model: how many of the first reranker's best the second rescores (default: the server's --second-rerank-top, 10; 0: skip it).", 0, MAX_CANDIDATES),
   rerank: bool("Rerank stage 1 with the cross-encoder (default: when the model is an ESCI classifier)."),
   only: { type: "string", enum: [...ESCI_LABELS], description: "Keep only hits with this predicted ESCI label." },
   calibration: CALIBRATION,

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { EsciError } from "../errors/index.js";
+import type { SearchCaches } from "../search/cache.js";
 import type { CatalogStore } from "../search/store.js";
 import type { JsonSchema } from "./api.js";
 import type { RequestLimits, ServerTimeouts } from "./limits.js";
@@ -20,8 +21,12 @@ export const VERSION: string = (JSON.parse(readFileSync(`${PACKAGE_ROOT}package.
 
 export interface ServerModels {
   scorer: QueuedCrossEncoder;
+  /** The cascade's second, larger reranker over the first one's top hits (search only). */
+  secondScorer?: QueuedCrossEncoder;
   embedder?: QueuedBiEncoder;
   store?: CatalogStore;
+  /** Query embeddings, stage-1 lists and predictions shared by all search requests. */
+  caches: SearchCaches;
 }
 
 export interface ServerSettings {
@@ -36,6 +41,10 @@ export interface ServerSettings {
   reportsDir?: string;
   /** The web UI's files (default: the package's web/). */
   webDir?: string;
+  /** Default of a search request's rerank_candidates (default: every candidate). */
+  rerankCandidates?: number;
+  /** Default of a search request's second_rerank_top (the cascade; default 10). */
+  secondRerankTop?: number;
   /** Where unexpected (INTERNAL) errors are reported with their stack; default stderr. */
   logError?: (message: string) => void;
 }

@@ -10,6 +10,7 @@
 import type { FastifyInstance } from "fastify";
 import type { BiEncoder } from "../models/bi-encoder.js";
 import type { CrossEncoder } from "../models/cross-encoder.js";
+import { SearchCaches, type SearchCacheSizes } from "../search/cache.js";
 import type { CatalogStore } from "../search/store.js";
 import { buildApp } from "./app.js";
 import { ServerState, type ServerModels, type ServerSettings } from "./context.js";
@@ -26,31 +27,43 @@ export { QueuedBiEncoder, QueuedCrossEncoder } from "./scoring.js";
 
 export interface LoadedParts {
   crossEncoder: CrossEncoder;
+  /** The cascade's second reranker (search only). */
+  secondCrossEncoder?: CrossEncoder;
   biEncoder?: BiEncoder;
   store?: CatalogStore;
 }
 
 export interface QueuedModelsOptions {
   queue?: Partial<QueueOptions>;
+  /** Entry bounds of the search caches (search/cache.ts DEFAULT_CACHE_SIZES). */
+  caches?: SearchCacheSizes;
 }
 
 /** Loaded models → the server's queued models (taking them over), their queues reporting to `metrics`. */
 export async function queuedModels(parts: LoadedParts, o: QueuedModelsOptions, metrics: ServerMetrics): Promise<ServerModels> {
   const common = { queue: o.queue };
   let scorer: QueuedCrossEncoder | undefined;
+  let secondScorer: QueuedCrossEncoder | undefined;
   try {
     scorer = await QueuedCrossEncoder.create(parts.crossEncoder, { ...common, observer: metrics.queueObserver(parts.crossEncoder.model.id) });
     const s = scorer;
     metrics.queueDepth.set({ model: s.id }, () => s.queue.depth);
+    if (parts.secondCrossEncoder) {
+      const s2 = (secondScorer = await QueuedCrossEncoder.create(parts.secondCrossEncoder, { ...common, observer: metrics.queueObserver(parts.secondCrossEncoder.model.id) }));
+      metrics.queueDepth.set({ model: s2.id }, () => s2.queue.depth);
+    }
     let embedder: QueuedBiEncoder | undefined;
     if (parts.biEncoder) {
       const e = await QueuedBiEncoder.create(parts.biEncoder, { ...common, observer: metrics.queueObserver(parts.biEncoder.modelId) });
       metrics.queueDepth.set({ model: e.modelId }, () => e.queue.depth);
       embedder = e;
     }
-    return { scorer, embedder, store: parts.store };
+    const caches = new SearchCaches(o.caches);
+    metrics.watchCaches(caches);
+    return { scorer, secondScorer, embedder, store: parts.store, caches };
   } catch (e) {
     await (scorer ? scorer.close() : parts.crossEncoder.dispose());
+    await (secondScorer ? secondScorer.close() : parts.secondCrossEncoder?.dispose());
     await parts.biEncoder?.dispose();
     throw e;
   }
@@ -58,7 +71,7 @@ export async function queuedModels(parts: LoadedParts, o: QueuedModelsOptions, m
 
 /** Release the models (after their queues drain) and the store. */
 export async function closeModels(m: ServerModels): Promise<void> {
-  await Promise.all([m.scorer.close(), m.embedder?.close()]);
+  await Promise.all([m.scorer.close(), m.secondScorer?.close(), m.embedder?.close()]);
   await m.store?.close();
 }
 

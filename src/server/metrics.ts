@@ -8,6 +8,7 @@
  * `_count`, and route labels are route patterns (`/v1/rerank`), never raw URLs, so the number of
  * series stays bounded.
  */
+import { hitRate, type SearchCaches } from "../search/cache.js";
 import type { BatchStats, QueueObserver } from "./queue.js";
 
 type Labels = Readonly<Record<string, string>>;
@@ -86,6 +87,19 @@ export class Gauge extends Family<{ v: number | (() => number) }> {
   }
 }
 
+/** A counter kept elsewhere (e.g. a cache's hit count), read when scraped. */
+export class ReadCounter extends Family<{ read: () => number }> {
+  constructor(name: string, help: string) {
+    super(name, help, "counter");
+  }
+  watch(labels: Labels, read: () => number): void {
+    this.get(labels, () => ({ read })).read = read;
+  }
+  protected samples(): string[] {
+    return [...this.series.values()].map((s) => `${this.name}${labelText(s.labels)} ${num(s.state.read())}`);
+  }
+}
+
 export class Histogram extends Family<{ counts: number[]; sum: number; count: number }> {
   constructor(
     name: string,
@@ -131,6 +145,12 @@ export class ServerMetrics {
   readonly rss = new Gauge("process_resident_memory_bytes", "Resident set size of the server process.");
   readonly heap = new Gauge("nodejs_heap_used_bytes", "V8 heap in use (JavaScript objects): a leak of request data shows here.");
   readonly external = new Gauge("nodejs_external_memory_bytes", "Memory of ArrayBuffers and native objects held by JavaScript (tensors, buffers).");
+  readonly cacheHits = new ReadCounter("esci_cache_hits_total", "Search cache lookups that found their entry, by cache (embeddings, stage1, scores).");
+  readonly cacheMisses = new ReadCounter("esci_cache_misses_total", "Search cache lookups that did not, by cache.");
+  readonly cacheEvictions = new ReadCounter("esci_cache_evictions_total", "Entries dropped to keep a search cache within its capacity, by cache.");
+  readonly cacheEntries = new Gauge("esci_cache_entries", "Entries held by a search cache.");
+  readonly cacheCapacity = new Gauge("esci_cache_capacity", "Most entries a search cache holds (0: disabled).");
+  readonly cacheHitRatio = new Gauge("esci_cache_hit_ratio", "Share of a search cache's lookups that hit, since start.");
   private readonly all: Metric[] = [
     this.requests,
     this.latency,
@@ -146,6 +166,12 @@ export class ServerMetrics {
     this.rss,
     this.heap,
     this.external,
+    this.cacheHits,
+    this.cacheMisses,
+    this.cacheEvictions,
+    this.cacheEntries,
+    this.cacheCapacity,
+    this.cacheHitRatio,
   ];
 
   constructor() {
@@ -171,6 +197,20 @@ export class ServerMetrics {
       },
       onRejected: (reason, rows) => this.rejected.inc({ model, reason }, rows),
     };
+  }
+
+  /** Export the search caches' counters (read at each scrape). */
+  watchCaches(caches: SearchCaches): void {
+    for (const name of ["embeddings", "stage1", "scores"] as const) {
+      const l = { cache: name };
+      const stats = () => caches.stats()[name];
+      this.cacheHits.watch(l, () => stats().hits);
+      this.cacheMisses.watch(l, () => stats().misses);
+      this.cacheEvictions.watch(l, () => stats().evictions);
+      this.cacheEntries.set(l, () => stats().size);
+      this.cacheCapacity.set(l, () => stats().capacity);
+      this.cacheHitRatio.set(l, () => hitRate(stats()));
+    }
   }
 
   /** The exposition text (Content-Type: text/plain; version=0.0.4). */

@@ -133,7 +133,7 @@ export class QueuedCrossEncoder implements PairScorer {
 
   /** This scorer with every call bound to `signal` (for code that takes a plain PairScorer, like the search pipeline). */
   bound(signal: AbortSignal | undefined): PairScorer {
-    return { labels: this.labels, predict: (pairs, options) => this.predict(pairs, { ...options, signal }) };
+    return { labels: this.labels, cacheKey: this.model.cacheKey, predict: (pairs, options) => this.predict(pairs, { ...options, signal }) };
   }
 
   /** The rerank score of one prediction (see the module comment). */

@@ -18,7 +18,32 @@ import { SearchPipeline } from "../../src/search/pipeline.js";
 import { DEFAULT_EMBED_TEMPLATE, productText, textHash, type CatalogProduct } from "../../src/search/product.js";
 import { openStore, type CatalogStore, type EmbeddingSpace } from "../../src/search/store.js";
 import { findSubstitutes } from "../../src/search/substitutes.js";
-import { HAND_CATALOG, HashEmbedder, KeywordScorer } from "./fakes.js";
+import { SearchCaches } from "../../src/search/cache.js";
+import type { Pair, PairPrediction, PairScorer } from "../../src/models/types.js";
+import { FAKE_LABELS, HAND_CATALOG, HashEmbedder, KeywordScorer, words } from "./fakes.js";
+
+/** KeywordScorer with a cache key, so the pipeline may cache its predictions. */
+class CachedKeywordScorer extends KeywordScorer {
+  readonly cacheKey = "fake/keyword";
+}
+
+/** The cascade's "larger" model in tests: Exact (0.97) iff the product has `word`, else Irrelevant (0.97). */
+class WordScorer implements PairScorer {
+  readonly labels = FAKE_LABELS;
+  readonly cacheKey: string;
+  pairs = 0;
+  constructor(private readonly word: string) {
+    this.cacheKey = `fake/word-${word}`;
+  }
+  async predict(pairs: readonly Pair[]): Promise<PairPrediction[]> {
+    this.pairs += pairs.length;
+    return pairs.map(([, p]) => {
+      const label = words(p).includes(this.word) ? "exact" : "irrelevant";
+      const probs = Object.fromEntries(FAKE_LABELS.map((l) => [l, l === label ? 0.97 : 0.01]));
+      return { logits: FAKE_LABELS.map((l) => Math.log(probs[l])), probs, label };
+    });
+  }
+}
 
 export interface StoreFactory {
   /** A spec for a new, empty store. */
@@ -300,6 +325,54 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe("search caches", () => {
+      it("reuse embeddings, stage-1 lists and predictions; a write to the store invalidates stage 1", async () => {
+        const store = await handStore(await factory.newSpec());
+        try {
+          const embedder = new HashEmbedder();
+          const scorer = new CachedKeywordScorer();
+          const caches = new SearchCaches();
+          const pipeline = new SearchPipeline({ store, embedder, scorer, caches });
+          const first = await pipeline.search("running shoes", { k: 14 });
+          assert.equal(embedder.calls, 1);
+          const scored = scorer.pairs;
+          assert.ok(scored > 0);
+          const again = await pipeline.search("running shoes", { k: 14 });
+          assert.deepEqual(again, first);
+          assert.equal(embedder.calls, 1);
+          assert.equal(scorer.pairs, scored);
+          let st = caches.stats();
+          assert.deepEqual([st.stage1.hits, st.stage1.misses], [1, 1]);
+          assert.deepEqual([st.embeddings.hits, st.embeddings.misses], [0, 1]);
+          assert.deepEqual([st.scores.hits, st.scores.misses], [scored, scored]);
+          // Another k is the same stage-1 list; another candidate count is not.
+          await pipeline.search("running shoes", { k: 3 });
+          await pipeline.search("running shoes", { k: 3, candidates: 5 });
+          st = caches.stats();
+          assert.deepEqual([st.stage1.hits, st.stage1.misses], [2, 2]);
+          assert.deepEqual([st.embeddings.hits, st.embeddings.misses], [1, 1]);
+          assert.equal(scorer.pairs, scored); // every pair of the 5 candidates was scored before
+          // A new product: the store's generation moves, stage 1 runs again and finds it.
+          const g = await store.generation();
+          await store.write([{ product: { id: "r9", title: "Running shoes deluxe" }, textHash: "h", vector: embedder.embedOne("Running shoes deluxe") }]);
+          assert.notEqual(await store.generation(), g);
+          const fresh = await pipeline.search("running shoes", { k: 14 });
+          assert.ok(fresh.some((h) => h.id === "r9"));
+          assert.equal(scorer.pairs, scored + 1); // only the new pair
+          // Capacity 0 turns a cache off; a scorer without a cacheKey is never cached.
+          const off = new SearchCaches({ embeddings: 0, stage1: 0, scores: 0 });
+          const plain = new KeywordScorer();
+          const p2 = new SearchPipeline({ store, embedder, scorer: plain, caches: off });
+          await p2.search("running shoes");
+          await p2.search("running shoes");
+          assert.equal(plain.pairs, 2 * (await p2.stage1("running shoes")).length);
+          assert.deepEqual(Object.values(off.stats()).map((x) => x.size), [0, 0, 0]);
+        } finally {
+          await store.close();
+        }
+      });
+    });
+
     describe("pipeline rank order (keyword fakes)", () => {
       let store: CatalogStore;
       let pipeline: SearchPipeline;
@@ -367,6 +440,32 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         assert.equal(r.hits[0].label, "S");
         assert.equal(r.hits[0].score, 0.7);
         await assert.rejects(findSubstitutes(pipeline, "nope"), rejectsWith("NOT_FOUND"));
+      });
+
+      it("--rerank-candidates K reranks only stage 1's top K", async () => {
+        const before = scorer.pairs;
+        const s1 = await pipeline.stage1("running shoes", { candidates: 20 });
+        const hits = await pipeline.search("running shoes", { k: 10, rerankCandidates: 3 });
+        assert.equal(scorer.pairs - before, 3);
+        assert.deepEqual(new Set(hits.map((h) => h.id)), new Set(s1.slice(0, 3).map((c) => c.id)));
+        assert.ok(hits.every((h) => h.label !== undefined));
+        await assert.rejects(pipeline.search("mouse", { rerankCandidates: 0 }), rejectsWith("INVALID_ARGUMENT"));
+      });
+
+      it("the cascade: a second reranker reorders the first one's top N, the rest keep the first's order", async () => {
+        const second = new WordScorer("lightweight");
+        const p = new SearchPipeline({ store, embedder: new HashEmbedder(), scorer, secondScorer: second });
+        const hits = await p.search("running shoes", { k: 6, secondRerankTop: 3 });
+        assert.equal(second.pairs, 3);
+        assert.equal(hits[0].id, "r3"); // the only "lightweight" product among the first's top 3
+        assert.ok(Math.abs(hits[0].score - (0.97 + 0.01 * 0.1 + 0.01 * 0.01)) < 1e-9 && hits[0].label === "E");
+        assert.deepEqual(new Set(hits.slice(1, 3).map((h) => h.id)), new Set(["r1", "r2"]));
+        assert.deepEqual(hits.slice(1, 3).map((h) => h.label), ["I", "I"]);
+        assert.deepEqual(hits.slice(3, 5).map((h) => h.id), ["s1", "c1"]); // first reranker's order
+        const off = await p.search("running shoes", { k: 3, secondRerankTop: 0 });
+        assert.equal(second.pairs, 3);
+        assert.deepEqual(off.map((h) => h.label), ["E", "E", "E"]);
+        assert.throws(() => new SearchPipeline({ store, secondScorer: second }), rejectsWith("INVALID_ARGUMENT"));
       });
 
       it("refuses a query embedder other than the store's model", async () => {

@@ -89,3 +89,25 @@ describe("store helpers", () => {
     await assert.rejects(openStore(" "), (e) => isEsciError(e) && e.code === "INVALID_ARGUMENT");
   });
 });
+
+describe("LruCache", () => {
+  it("evicts the least recently used entry, counts hits, misses and evictions", async () => {
+    const { LruCache, hitRate } = await import("../../src/search/cache.js");
+    const c = new LruCache<number>(2);
+    c.set("a", 1);
+    c.set("b", 2);
+    assert.equal(c.get("a"), 1); // a is now the most recent
+    c.set("c", 3); // evicts b
+    assert.equal(c.get("b"), undefined);
+    assert.equal(c.get("c"), 3);
+    c.set("a", 10); // replacing keeps the size
+    assert.equal(c.get("a"), 10);
+    assert.deepEqual(c.stats(), { hits: 3, misses: 1, evictions: 1, size: 2, capacity: 2 });
+    assert.equal(hitRate(c.stats()), 0.75);
+    const off = new LruCache<number>(0);
+    off.set("a", 1);
+    assert.equal(off.get("a"), undefined);
+    assert.equal(off.size, 0);
+    assert.throws(() => new LruCache(-1), RangeError);
+  });
+});

@@ -13,6 +13,7 @@ import { openStore, type CatalogStore } from "../../src/search/store.js";
 import { buildApp, closeModels, queuedModels, ServerState, type QueueOptions, type ServerSettings } from "../../src/server/index.js";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import type { ServerMetrics } from "../../src/server/metrics.js";
+import type { SearchCacheSizes } from "../../src/search/cache.js";
 import { fixtureModel, REPO_ROOT } from "../helpers/paths.js";
 
 export const ESCI_MODEL = fixtureModel("tiny-roberta-esci");
@@ -26,6 +27,9 @@ export interface TestServerOptions {
   /** Load a bi-encoder: true for EMBED_MODEL, or a model directory. */
   embed?: boolean | string;
   store?: CatalogStore;
+  /** The cascade's second reranker (a model directory). */
+  secondModel?: string;
+  caches?: SearchCacheSizes;
   settings?: Partial<ServerSettings>;
   queue?: Partial<QueueOptions>;
   /** Leave the models unloaded (state.models undefined), as while a server starts. */
@@ -39,7 +43,8 @@ export async function testServer(o: TestServerOptions = {}) {
   // Worker-thread sessions, as `esci serve` loads them.
   const crossEncoder = await CrossEncoder.load(o.model ?? ESCI_MODEL, { session: "worker" });
   const biEncoder = o.embed ? await BiEncoder.load(o.embed === true ? EMBED_MODEL : o.embed, { session: "worker" }) : undefined;
-  const models = await queuedModels({ crossEncoder, biEncoder, store: o.store }, { queue: o.queue }, metrics);
+  const secondCrossEncoder = o.secondModel ? await CrossEncoder.load(o.secondModel, { session: "worker" }) : undefined;
+  const models = await queuedModels({ crossEncoder, secondCrossEncoder, biEncoder, store: o.store }, { queue: o.queue, caches: o.caches }, metrics);
   if (!o.unloaded) state.models = models;
   return {
     app,

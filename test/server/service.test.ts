@@ -5,7 +5,7 @@
  * listing and files (nothing outside --reports). All in-process, no port.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -76,6 +76,50 @@ describe("POST /v1/search, /v1/substitutes, /v1/embed", () => {
     assert.equal(empty.statusCode, 422);
     const badK = await s.app.inject(json("/v1/search", { query: "x", k: 0 }));
     assert.equal(badK.statusCode, 422);
+  });
+
+  it("search: repeated queries are served from the caches, whose counters /metrics exports; rerank_candidates caps reranking", async () => {
+    const body = { query: "portable bluetooth speaker", k: 5 };
+    const a = (await s.app.inject(json("/v1/search", body))).json();
+    const scored = s.metrics.batchRows.render().find((l) => l.startsWith("esci_batch_size_sum"));
+    const b = (await s.app.inject(json("/v1/search", body))).json();
+    assert.deepEqual(b, a);
+    // No model ran for the repeat: the batch counters did not move.
+    assert.equal(s.metrics.batchRows.render().find((l) => l.startsWith("esci_batch_size_sum")), scored);
+    const m = (await s.app.inject({ method: "GET", url: "/metrics" })).body;
+    const value = (line: string) => Number(m.split("\n").find((l) => l.startsWith(line))?.split(" ").pop());
+    assert.ok(value('esci_cache_hits_total{cache="stage1"}') >= 1);
+    assert.ok(value('esci_cache_misses_total{cache="scores"}') >= 5);
+    assert.ok(value('esci_cache_entries{cache="embeddings"}') >= 1);
+    assert.ok(value('esci_cache_hit_ratio{cache="stage1"}') > 0);
+    assert.match(m, /# TYPE esci_cache_hits_total counter/);
+    const capped = (await s.app.inject(json("/v1/search", { query: "usb cable", k: 10, rerank_candidates: 3 }))).json();
+    assert.equal(capped.hits.length, 3);
+    assert.deepEqual(new Set(capped.hits.map((h: { stage1_rank: number }) => h.stage1_rank)), new Set([1, 2, 3]));
+  });
+
+  it("search with a second reranker: it rescores the first one's top second_rerank_top hits", async () => {
+    // The tiny ESCI model again under another path: a second model id, so its metrics are its own.
+    // Same weights, same predictions: the score cache would answer the second model from the
+    // first one's entries, so it is off here.
+    const copy = mkdtempSync(join(tmpdir(), "esci-second-"));
+    cpSync(ESCI_MODEL, copy, { recursive: true });
+    const cascade = await testServer({ store, embed: true, secondModel: copy, settings: { secondRerankTop: 2 }, caches: { scores: 0 } });
+    try {
+      const r = await cascade.app.inject(json("/v1/search", { query: "car stereo", k: 5 }));
+      assert.equal(r.statusCode, 200, r.body);
+      assert.equal(r.json().hits.length, 5);
+      const m = (await cascade.app.inject({ method: "GET", url: "/metrics" })).body;
+      // The second model ran on exactly the first one's top 2 pairs.
+      assert.ok(m.includes(`esci_batch_size_sum{model="${copy}"} 2\n`), m);
+      const off = await cascade.app.inject(json("/v1/search", { query: "wireless mouse", k: 5, second_rerank_top: 0 }));
+      assert.equal(off.statusCode, 200, off.body);
+      const bad = await cascade.app.inject(json("/v1/search", { query: "x", rerank_candidates: 0 }));
+      assert.equal(bad.statusCode, 422);
+    } finally {
+      await cascade.close();
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it("substitutes: products labelled S near the given one; an unknown product is 404", async () => {

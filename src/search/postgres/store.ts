@@ -179,6 +179,15 @@ export class PostgresStore implements CatalogStore {
     await c.query(`INSERT INTO ${this.t.meta}(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, JSON.stringify(value)]);
   }
 
+  /** Counts committed writes in meta "generation", inside the writing transaction. */
+  private async bumpGeneration(c: pg.PoolClient): Promise<void> {
+    await c.query(`INSERT INTO ${this.t.meta} AS m (key, value) VALUES ('generation', '1') ON CONFLICT (key) DO UPDATE SET value = (m.value::bigint + 1)::text`);
+  }
+
+  async generation(): Promise<string> {
+    return this.run(async () => (await this.readMeta<string>("generation", false)) ?? "0");
+  }
+
   async info(): Promise<StoreInfo> {
     return this.run(async () => {
       const r = await this.pool.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE embedded)::int AS e FROM ${this.t.products}`);
@@ -203,6 +212,7 @@ export class PostgresStore implements CatalogStore {
         await c.query(`CREATE TABLE ${this.t.vectors} (pk bigint PRIMARY KEY REFERENCES ${this.t.products}(pk) ON DELETE CASCADE, embedding vector(${space.dimension}) NOT NULL)`);
         await c.query(`UPDATE ${this.t.products} SET embedded = false WHERE embedded`);
         await this.writeMeta(c, "embedding", space);
+        await this.bumpGeneration(c);
       }),
     );
     this.space = space;
@@ -266,13 +276,20 @@ export class PostgresStore implements CatalogStore {
           }
         }
         if (checkpoint) await this.writeMeta(c, "last_run", checkpoint);
+        await this.bumpGeneration(c);
       }),
     );
   }
 
   async delete(ids: readonly string[]): Promise<number> {
     if (!ids.length) return 0;
-    return this.run(async () => (await this.pool.query(`DELETE FROM ${this.t.products} WHERE id = ANY($1::text[])`, [ids])).rowCount ?? 0);
+    return this.run(() =>
+      this.tx(async (c) => {
+        const n = (await c.query(`DELETE FROM ${this.t.products} WHERE id = ANY($1::text[])`, [ids])).rowCount ?? 0;
+        await this.bumpGeneration(c);
+        return n;
+      }),
+    );
   }
 
   async putVectors(items: readonly { id: string; textHash: string; vector: Float32Array }[]): Promise<void> {
@@ -288,6 +305,7 @@ export class PostgresStore implements CatalogStore {
            UPDATE ${this.t.products} SET embedded = true WHERE pk IN (SELECT pk FROM ins)`,
           [items.map((x) => x.id), items.map((x) => x.textHash), vecs],
         );
+        await this.bumpGeneration(c);
         return r;
       }),
     );

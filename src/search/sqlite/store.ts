@@ -5,10 +5,13 @@
  *   products      pk (shared rowid) · id · doc (the product as JSON) · text_hash · embedded
  *   products_fts  FTS5 over title / brand+colour / details, porter stemming; ranked by bm25()
  *   vectors       sqlite-vec vec0 table, float[dimension], cosine distance; rowid = products.pk
- *   meta          embedding space, last index run, schema version
+ *   vector_log    seq · pk: every vector insert, update or delete since the HNSW file was saved
+ *   meta          embedding space, last index run, schema version, the HNSW file's log position
  *
- * sqlite-vec 0.1 searches vectors exactly (a brute-force scan, SIMD): at 100k × 768 floats that
- * is tens of milliseconds, which is why PostgreSQL + HNSW is the store for larger catalogs.
+ * Vector search uses the HNSW graph beside the file (`<file>.hnsw`, sqlite/ann.ts) once
+ * optimize() — the end of every `esci index` run — has built it; later writes reach it through
+ * vector_log, replayed by whoever searches next. Without the file (a store still being indexed)
+ * search is sqlite-vec's exact scan (SIMD; 100–150 ms at 100k × 768).
  *
  * Crash safety: WAL journal, and every write() is one transaction that also stores the indexer's
  * checkpoint, so after a kill -9 the file holds exactly the committed batches and the checkpoint
@@ -18,6 +21,7 @@
 import Database from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
 import { existsSync } from "node:fs";
+import { AnnIndex } from "./ann.js";
 import { EsciError } from "../../errors/index.js";
 import { attributesText, type CatalogProduct } from "../product.js";
 import {
@@ -62,10 +66,16 @@ export class SqliteStore implements CatalogStore {
   readonly kind = "sqlite" as const;
   private space: EmbeddingSpace | undefined;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Transactions this connection committed (PRAGMA data_version counts only other connections'). */
+  private commits = 0;
+  /** The HNSW graph, once loaded or built; undefined: exact search. */
+  private ann: AnnIndex | undefined;
 
   private constructor(
     private readonly db: Db,
     readonly location: string,
+    /** The HNSW file beside the store. */
+    private readonly annFile: string,
   ) {
     this.space = this.readMeta<EmbeddingSpace>("embedding");
   }
@@ -78,6 +88,13 @@ export class SqliteStore implements CatalogStore {
       this.statements.set(sql, st);
     }
     return st;
+  }
+
+  /** One transaction, counted for generation(). */
+  private tx<T>(fn: () => T): T {
+    const r = this.db.transaction(fn)();
+    this.commits++;
+    return r;
   }
 
   static async open(path: string, options: OpenStoreOptions = {}): Promise<SqliteStore> {
@@ -104,7 +121,7 @@ export class SqliteStore implements CatalogStore {
       if (/not a database|malformed|corrupt/i.test(msg)) throw new EsciError("CORRUPT_FILE", `${path}: not a usable SQLite store (${msg})`, { store: location }, { cause: e });
       throw e;
     }
-    return new SqliteStore(db, location);
+    return new SqliteStore(db, location, `${path}.hnsw`);
   }
 
   private static migrate(db: Db, location: string): void {
@@ -122,6 +139,7 @@ export class SqliteStore implements CatalogStore {
         embedded INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX IF NOT EXISTS products_pending ON products(id) WHERE embedded = 0;
+      CREATE TABLE IF NOT EXISTS vector_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, pk INTEGER NOT NULL);
       CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(title, brand_color, details, tokenize = 'porter unicode61 remove_diacritics 2');
     `);
     const v = (db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as string | undefined) ?? undefined;
@@ -159,13 +177,17 @@ export class SqliteStore implements CatalogStore {
     if (!Number.isInteger(space.dimension) || space.dimension < 1) throw new EsciError("INVALID_ARGUMENT", `embedding dimension must be a positive integer, got ${space.dimension}`);
     if (this.space && sameSpace(this.space, space)) return;
     if (this.space && !options.reset) throw embeddingConflict(this.location, this.space, space);
-    this.db.transaction(() => {
+    this.tx(() => {
       this.db.exec("DROP TABLE IF EXISTS vectors");
       this.db.exec(`CREATE VIRTUAL TABLE vectors USING vec0(embedding float[${space.dimension}] distance_metric=cosine)`);
       this.db.exec("UPDATE products SET embedded = 0");
+      // The graph held the old model's vectors: forget it (optimize() builds a new one).
+      this.db.exec("DELETE FROM vector_log");
+      this.stmt("DELETE FROM meta WHERE key = 'ann'").run();
       this.writeMeta("embedding", space);
-    })();
+    });
     this.space = space;
+    this.ann = undefined;
   }
 
   private requireSpace(what: string): EmbeddingSpace {
@@ -189,8 +211,9 @@ export class SqliteStore implements CatalogStore {
     const hasVectors = this.space !== undefined;
     const vecDel = hasVectors ? this.stmt("DELETE FROM vectors WHERE rowid = ?") : undefined;
     const vecIns = hasVectors ? this.stmt("INSERT INTO vectors(rowid, embedding) VALUES (?, ?)") : undefined;
+    const log = this.stmt("INSERT INTO vector_log(pk) VALUES (?)");
     const blobs = batch.map((w) => (w.vector ? this.checkVector(w.vector, w.product.id) : undefined));
-    this.db.transaction(() => {
+    this.tx(() => {
       batch.forEach((w, i) => {
         const doc = JSON.stringify(w.product);
         const old = find.get(w.product.id) as { pk: number; text_hash: string } | undefined;
@@ -204,16 +227,20 @@ export class SqliteStore implements CatalogStore {
           else {
             update.run(doc, w.textHash, blob ? 1 : 0, pk);
             vecDel?.run(BigInt(pk));
+            if (hasVectors) log.run(pk);
           }
           ftsDel.run(pk);
         } else {
           pk = (insert.get(w.product.id, doc, w.textHash, blob ? 1 : 0) as { pk: number }).pk;
         }
-        if (blob) vecIns!.run(BigInt(pk), blob);
+        if (blob) {
+          vecIns!.run(BigInt(pk), blob);
+          log.run(pk);
+        }
         ftsIns.run(pk, ...ftsColumns(w.product));
       });
       if (checkpoint) this.writeMeta("last_run", checkpoint);
-    })();
+    });
   }
 
   async delete(ids: readonly string[]): Promise<number> {
@@ -221,18 +248,22 @@ export class SqliteStore implements CatalogStore {
     const del = this.stmt("DELETE FROM products WHERE pk = ?");
     const ftsDel = this.stmt("DELETE FROM products_fts WHERE rowid = ?");
     const vecDel = this.space ? this.stmt("DELETE FROM vectors WHERE rowid = ?") : undefined;
-    return this.db.transaction(() => {
+    const log = this.stmt("INSERT INTO vector_log(pk) VALUES (?)");
+    return this.tx(() => {
       let n = 0;
       for (const id of ids) {
         const pk = find.get(id) as number | undefined;
         if (pk === undefined) continue;
         del.run(pk);
         ftsDel.run(pk);
-        vecDel?.run(BigInt(pk));
+        if (vecDel) {
+          vecDel.run(BigInt(pk));
+          log.run(pk);
+        }
         n++;
       }
       return n;
-    })();
+    });
   }
 
   async putVectors(items: readonly { id: string; textHash: string; vector: Float32Array }[]): Promise<void> {
@@ -240,16 +271,18 @@ export class SqliteStore implements CatalogStore {
     const vecDel = this.stmt("DELETE FROM vectors WHERE rowid = ?");
     const vecIns = this.stmt("INSERT INTO vectors(rowid, embedding) VALUES (?, ?)");
     const mark = this.stmt("UPDATE products SET embedded = 1 WHERE pk = ?");
+    const log = this.stmt("INSERT INTO vector_log(pk) VALUES (?)");
     const blobs = items.map((x) => this.checkVector(x.vector, x.id));
-    this.db.transaction(() => {
+    this.tx(() => {
       items.forEach((x, i) => {
         const row = find.get(x.id) as { pk: number; text_hash: string } | undefined;
         if (!row || row.text_hash !== x.textHash) return;
         vecDel.run(BigInt(row.pk));
         vecIns.run(BigInt(row.pk), blobs[i]);
         mark.run(row.pk);
+        log.run(row.pk);
       });
-    })();
+    });
   }
 
   async states(ids: readonly string[]): Promise<Map<string, ProductState>> {
@@ -300,6 +333,13 @@ export class SqliteStore implements CatalogStore {
   async searchVector(vector: Float32Array, k: number): Promise<ScoredId[]> {
     if (!this.space || k < 1) return [];
     const blob = this.checkVector(vector, "(query)");
+    const ann = this.currentAnn();
+    if (ann) {
+      const idOf = this.stmt("SELECT id FROM products WHERE pk = ?").pluck();
+      const hits = ann.search(vector, k).map((h) => ({ id: idOf.get(h.pk) as string, score: h.score }));
+      // The SQL path's order: distance, then id.
+      return hits.filter((h) => h.id !== undefined).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
     const rows = this.db
       .prepare(
         `WITH knn AS (SELECT rowid, distance FROM vectors WHERE embedding MATCH ? AND k = ?)
@@ -307,6 +347,72 @@ export class SqliteStore implements CatalogStore {
       )
       .all(blob, Math.min(k, MAX_K)) as ScoredId[];
     return rows;
+  }
+
+  /** The last vector_log sequence number (the log's AUTOINCREMENT counter survives deletes). */
+  private logHead(): number {
+    return (this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'vector_log'").pluck().get() as number | undefined) ?? 0;
+  }
+
+  /**
+   * The HNSW graph brought up to date, or undefined (exact search) while none has been saved
+   * for the current embedding. A graph saved by another process later than ours is read again.
+   */
+  private currentAnn(): AnnIndex | undefined {
+    const saved = this.readMeta<{ seq: number }>("ann");
+    if (!saved || !this.space) return (this.ann = undefined);
+    if (!this.ann || this.ann.seq < saved.seq) this.ann = AnnIndex.read(this.annFile, this.space.dimension, saved.seq);
+    if (this.ann) this.replayLog(this.ann);
+    return this.ann;
+  }
+
+  /** Apply the vector changes logged after `ann.seq`, reading each product's current vector. */
+  private replayLog(ann: AnnIndex): void {
+    const vectorOf = this.stmt("SELECT embedding FROM vectors WHERE rowid = ?").pluck();
+    this.db.transaction(() => {
+      const head = this.logHead();
+      if (head <= ann.seq) return;
+      const pks = this.stmt("SELECT DISTINCT pk FROM vector_log WHERE seq > ?").pluck().all(ann.seq) as number[];
+      for (const pk of pks) {
+        const b = vectorOf.get(BigInt(pk)) as Buffer | undefined;
+        if (b) ann.set(pk, fromBlob(b));
+        else ann.delete(pk);
+      }
+      ann.seq = head;
+    })();
+  }
+
+  /**
+   * Bring the HNSW graph up to date — built anew when there is none, or when deleted products
+   * hold over a fifth of its slots — and save it: file first, then its log position, then the
+   * log it covers is dropped.
+   */
+  private syncAnn(onProgress?: (done: number, total: number) => void): void {
+    const space = this.space!;
+    const vectors = (this.stmt("SELECT count(*) FROM products WHERE embedded = 1").pluck().get() as number) ?? 0;
+    let ann = this.currentAnn();
+    if (!ann || ann.slots > 1.25 * vectors + 1024) {
+      ann = this.db.transaction(() => {
+        const fresh = AnnIndex.create(space.dimension, vectors, this.logHead());
+        let done = 0;
+        for (const row of this.stmt("SELECT rowid, embedding FROM vectors").raw().iterate() as IterableIterator<[number, Buffer]>) {
+          fresh.set(Number(row[0]), fromBlob(row[1]));
+          if (++done % 1000 === 0) onProgress?.(done, vectors);
+        }
+        return fresh;
+      })();
+      this.ann = ann;
+    }
+    ann.save(this.annFile);
+    this.tx(() => {
+      this.writeMeta("ann", { seq: ann.seq, dimension: space.dimension, vectors, saved: new Date().toISOString() });
+      this.stmt("DELETE FROM vector_log WHERE seq <= ?").run(ann.seq);
+    });
+    onProgress?.(vectors, vectors);
+  }
+
+  async generation(): Promise<string> {
+    return `${this.db.pragma("data_version", { simple: true }) as number}.${this.commits}`;
   }
 
   async lastRun(): Promise<IndexCheckpoint | undefined> {
@@ -317,8 +423,9 @@ export class SqliteStore implements CatalogStore {
     this.writeMeta("last_run", checkpoint);
   }
 
-  async optimize(): Promise<void> {
+  async optimize(onProgress?: (done: number, total: number) => void): Promise<void> {
     this.db.exec("INSERT INTO products_fts(products_fts) VALUES ('optimize')");
+    if (this.space) this.syncAnn(onProgress);
     this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
 

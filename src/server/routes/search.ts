@@ -21,10 +21,11 @@ import { clientSignal, type ApiRoute, type RouteContext, type ServerModels } fro
 import { checkText } from "../limits.js";
 
 function pipelineFor(models: ServerModels, signal: AbortSignal, rerank: boolean | undefined): SearchPipeline {
-  const { store, scorer, embedder } = models;
+  const { store, scorer, secondScorer, embedder, caches } = models;
   if (!store) throw new EsciError("NOT_FOUND", "this server has no catalog store: start it with --store STORE (an index made by `esci index`)");
   if (rerank === true && !scorer.isEsci) throw scorer.notReranker();
-  return new SearchPipeline({ store, embedder: embedder?.bound(signal), scorer: scorer.isEsci ? scorer.bound(signal) : undefined });
+  const first = scorer.isEsci ? scorer.bound(signal) : undefined;
+  return new SearchPipeline({ store, embedder: embedder?.bound(signal), scorer: first, secondScorer: first && secondScorer?.bound(signal), caches });
 }
 
 function hitBody(h: SearchHit, i: number): SearchHitBody {
@@ -62,7 +63,15 @@ export function searchRoutes(ctx: RouteContext): ApiRoute[] {
         const body = req.body as SearchRequest;
         checkText(body.query, "query", limits);
         const pipeline = pipelineFor(ctx.state.require(), clientSignal(reply), body.rerank);
-        const hits = await pipeline.search(body.query, { k: body.k, candidates: body.candidates, rerank: body.rerank, only: body.only, calibration: body.calibration });
+        const hits = await pipeline.search(body.query, {
+          k: body.k,
+          candidates: body.candidates,
+          rerankCandidates: body.rerank_candidates ?? ctx.settings.rerankCandidates,
+          secondRerankTop: body.second_rerank_top ?? ctx.settings.secondRerankTop,
+          rerank: body.rerank,
+          only: body.only,
+          calibration: body.calibration,
+        });
         const out: SearchResponse = { query: body.query, reranked: body.rerank ?? pipeline.scorer !== undefined, hits: hits.map(hitBody) };
         return out;
       },

@@ -12,7 +12,8 @@
  * (same atomic write) and removed; `meta.json` says what the entry holds.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { writeFileAtomicSync } from "../../io/atomic.js";
 import { join } from "node:path";
 import { resolveModel } from "../../hub/resolve.js";
 import { CrossEncoder } from "../../models/cross-encoder.js";
@@ -52,16 +53,11 @@ export interface TeacherLogits {
   cached: number;
 }
 
+/** Each chunk in turn into `path`, atomically (io/atomic: unique temp sibling, fsync, rename). */
 function writeDurable(path: string, chunks: readonly Uint8Array[]): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
+  writeFileAtomicSync(path, (fd) => {
     for (const c of chunks) for (let at = 0; at < c.length; ) at += writeSync(fd, c, at);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  });
 }
 
 const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
