@@ -9,6 +9,7 @@ import { searchCommand } from "./search.js";
 import { serveCommand } from "./serve.js";
 import { substitutesCommand } from "./substitutes.js";
 import { trainCommand } from "./train.js";
+import { workerCommand } from "./worker.js";
 
 export const commands: Command[] = [
   predictCommand,
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   trainCommand,
   quantizeCommand,
   serveCommand,
+  workerCommand,
 ];
