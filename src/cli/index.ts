@@ -18,9 +18,11 @@ import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
 import { loadBiEncoder, modelRef } from "./model-flags.js";
+import { openQueuedEmbedder, QUEUE_FLAGS, QUEUE_FLAGS_HELP } from "./queue-flags.js";
 
 const HELP = `Usage:
   esci index --catalog FILE --store STORE [--embed-model B] [--reindex]
+  esci index --catalog FILE --store postgres://… --queue redis://HOST:PORT[/DB]   (workers embed)
   esci index --store STORE --delete ID[,ID…] | --delete-from FILE
   esci index --store STORE --status
 
@@ -44,7 +46,8 @@ that was killed continues after its last committed batch when started again with
   --batch-size N        texts per bi-encoder call
   --status              print what the store holds and how far its last run got, then exit
   --json                print the result as JSON
-  --revision R, --threads N, --quiet`;
+  --revision R, --threads N, --quiet
+${QUEUE_FLAGS_HELP}`;
 
 function isEsciProducts(path: string): boolean {
   return basename(path) === PRODUCTS_FILE;
@@ -96,6 +99,7 @@ async function run(argv: string[]): Promise<number> {
     revision: { type: "string" },
     threads: { type: "string" },
     quiet: { type: "boolean" },
+    ...QUEUE_FLAGS,
   });
   const spec = requireStr(p, "store");
   const quiet = bool(p, "quiet");
@@ -121,7 +125,8 @@ async function run(argv: string[]): Promise<number> {
 
   const store = await openStore(spec);
   const log = new IssueLog();
-  let embedder: Awaited<ReturnType<typeof loadBiEncoder>> | undefined;
+  const rowsBar = new ProgressBar({ label: "index", unit: "rows", quiet });
+  let embedder: Awaited<ReturnType<typeof loadBiEncoder | typeof openQueuedEmbedder>> | undefined;
   let result: IndexResult;
   try {
     const before = await store.info();
@@ -137,9 +142,8 @@ async function run(argv: string[]): Promise<number> {
       if (stored && wanted && modelRef(wanted) !== stored.model && !bool(p, "reindex")) {
         throw new EsciError("CONFLICT", `store ${store.location}: its vectors were made by "${stored.model}", not "${modelRef(wanted)}"; pass --reindex to re-embed every product with the new model`, { store: store.location });
       }
-      embedder = await loadBiEncoder(p, id);
+      embedder = str(p, "queue") === undefined ? await loadBiEncoder(p, id) : await openQueuedEmbedder(p, id, { bar: rowsBar, quiet });
     }
-    const rowsBar = new ProgressBar({ label: "index", unit: "rows", quiet });
     const embedBar = new ProgressBar({ label: "embed", unit: "products", quiet });
     let embedStarted = false;
     result = await indexCatalog(store, {
@@ -151,6 +155,7 @@ async function run(argv: string[]): Promise<number> {
       resume: !bool(p, "no-resume"),
       deleteIds,
       embedBatchSize: num(p, "batch-size", { integer: true, min: 1 }),
+      batchRows: embedder && "batchRows" in embedder ? embedder.batchRows : undefined,
       onIssue: onError === "skip" ? log.add : undefined,
       onProgress: (e) => {
         if (e.phase === "catalog") rowsBar.update(e.done, e.total, { embedded: e.embedded });

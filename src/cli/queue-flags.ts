@@ -7,14 +7,17 @@
 import { EsciError } from "../errors/index.js";
 import type { OnError } from "../esci/issues.js";
 import { QueueClassifyRunner } from "../jobs/coordinator.js";
+import { QueueEmbedder } from "../jobs/embedder.js";
 import { describeModel } from "../jobs/model-spec.js";
 import type { QueueStatus } from "../jobs/shard-queue.js";
-import { num, str, type Options, type Parsed } from "./args.js";
+import { num, requireStr, str, type Options, type Parsed } from "./args.js";
 import { DEFAULT_CROSS_ENCODER, modelRef, parseLabels } from "./model-flags.js";
 import type { ProgressBar } from "./progress.js";
 
 /** classifyFile's chunk size: shards are whole chunks so workers batch like a single machine. */
 const CHUNK = 1024;
+/** Texts per embedding shard of `esci index --queue`. */
+const EMBED_SHARD = 512;
 
 export const QUEUE_FLAGS: Options = {
   queue: { type: "string" },
@@ -25,7 +28,8 @@ export const QUEUE_FLAGS: Options = {
 
 export const QUEUE_FLAGS_HELP = `Many machines (see docs/scale-out.md; start \`esci worker --queue URL\` on each):
   --queue redis://HOST:PORT[/DB]  split the input into shards on this Redis (BullMQ) queue
-  --shard-size N       pairs per shard, a multiple of ${CHUNK} (default ${CHUNK})
+  --shard-size N       pairs per shard, a multiple of ${CHUNK} (default ${CHUNK}); esci index: texts per
+                       shard (default ${EMBED_SHARD})
   --in-flight N        shards enqueued ahead of the oldest unfinished one (default 16)
   --attempts N         tries per shard before it is marked failed (default 3)`;
 
@@ -35,8 +39,8 @@ export interface ShardFlags {
   attempts?: number;
 }
 
-export function parseShardFlags(p: Parsed, unit: number): ShardFlags {
-  const shardSize = num(p, "shard-size", { integer: true, min: unit }) ?? unit;
+export function parseShardFlags(p: Parsed, unit: number, fallback = unit): ShardFlags {
+  const shardSize = num(p, "shard-size", { integer: true, min: unit }) ?? fallback;
   if (shardSize % unit !== 0) throw new EsciError("INVALID_ARGUMENT", `--shard-size must be a multiple of ${unit} (workers then form the batches one machine forms), got ${shardSize}`);
   return { shardSize, inflight: num(p, "in-flight", { integer: true, min: 1 }), attempts: num(p, "attempts", { integer: true, min: 1 }) };
 }
@@ -80,4 +84,11 @@ export async function openQueuedClassify(
     ...queueReporting(o.bar, o.quiet),
   });
   return { runner, labels };
+}
+
+/** The bi-encoder of `esci index --queue`: workers embed, this process writes the store. */
+export async function openQueuedEmbedder(p: Parsed, id: string, o: { bar: ProgressBar; quiet: boolean }): Promise<QueueEmbedder> {
+  const ref = modelRef(id);
+  const { spec } = await describeModel(ref, { revision: str(p, "revision") });
+  return QueueEmbedder.open({ url: requireStr(p, "queue"), model: spec, modelId: ref, ...parseShardFlags(p, 1, EMBED_SHARD), ...queueReporting(o.bar, o.quiet) });
 }

@@ -182,7 +182,9 @@ export async function classifyFile(scorer: PairScorer | ShardRunner, options: Cl
     }
     const source = await openPairSource(options.input, { ...options, onIssue });
     const total = source.total;
-    const progress = () => options.onProgress?.(consumed + committed.count + pendingIssues.length, total);
+    // Rows done = consumed records + rows the reader rejected (scoring failures are already consumed).
+    const rejected = (issues: InputIssue[]) => issues.filter((i) => i.kind !== "scoring_failed").length;
+    const progress = () => options.onProgress?.(consumed + committed.count - (committed.byKind().scoring_failed ?? 0) + rejected(pendingIssues), total);
 
     const score = async (batch: PairRecord[], first: number): Promise<ShardOutcome> => {
       const pairs: Pair[] = batch.map((r) => [r.query, r.product]);

@@ -6,9 +6,6 @@
  * hands back their predictions. Shards are whole chunks of classifyFile's chunk size, and workers
  * score chunk by chunk with the same `scoreChunk`, so the output is byte-identical to a
  * single-machine run with the same model and settings.
- *
- * Test hook: ESCI_TEST_KILL_AFTER_SHARDS=N makes the coordinator SIGKILL itself once N shard
- * results have come back (before they are all written), to test reattaching with --resume.
  */
 import { randomUUID } from "node:crypto";
 import type { Queue } from "bullmq";
@@ -36,8 +33,6 @@ export class QueueClassifyRunner implements ShardRunner {
   readonly inflight: number;
   private run = "";
   private closed = false;
-  private results = 0;
-  private readonly killAfter = process.env.ESCI_TEST_KILL_AFTER_SHARDS ? Number(process.env.ESCI_TEST_KILL_AFTER_SHARDS) : undefined;
 
   private constructor(
     private readonly queue: Queue,
@@ -74,7 +69,6 @@ export class QueueClassifyRunner implements ShardRunner {
       },
       pairs.length,
     );
-    if (this.killAfter !== undefined && ++this.results >= this.killAfter) process.kill(process.pid, "SIGKILL");
     if (r.ok) return r.value;
     return { preds: pairs.map(() => null), failures: [], shardFailed: r.reason };
   }

@@ -12,6 +12,9 @@
  * whose worker dies (kill -9, lost machine) keeps its lock only until the lock expires, and the
  * other workers' stalled-job check puts it back in the queue. Each new failed attempt is reported
  * with its reason (e.g. a worker refusing other weights) through `onRetry`.
+ *
+ * Test hook: ESCI_TEST_KILL_AFTER_SHARDS=N makes the coordinator SIGKILL itself once N shard
+ * results have come back (before the last is saved), to test reattaching with --resume.
  */
 import { Job, type Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -34,6 +37,11 @@ export interface ShardQueueOptions {
   /** Tries per shard before it is marked failed (BullMQ `attempts`; default 3). */
   attempts?: number;
   pollMs?: number;
+  /**
+   * Let BullMQ delete finished jobs older than this (seconds) by itself. For shards whose results
+   * only the process that asked can use (embeddings): a killed coordinator's leftovers go away.
+   */
+  keepSeconds?: number;
   onStatus?: (s: QueueStatus) => void;
   /** A failed attempt: which shard, and the worker's reason. */
   onRetry?: (first: number, reason: string) => void;
@@ -56,6 +64,8 @@ export class ShardQueue {
   private ticking = false;
   private lastWorkerCount = 0;
   private closed = false;
+  private results = 0;
+  private readonly killAfter = process.env.ESCI_TEST_KILL_AFTER_SHARDS ? Number(process.env.ESCI_TEST_KILL_AFTER_SHARDS) : undefined;
 
   constructor(
     private readonly queue: Queue,
@@ -79,6 +89,7 @@ export class ShardQueue {
       this.finished.delete(id);
       this.schedule();
     }).then((r) => {
+      if (this.killAfter !== undefined && ++this.results >= this.killAfter) process.kill(process.pid, "SIGKILL");
       this.finished.set(id, shard.first + size);
       return r;
     });
@@ -122,6 +133,7 @@ export class ShardQueue {
       jobId: shardJobId(shard.run, shard.first),
       attempts: this.options.attempts ?? 3,
       backoff: { type: "fixed", delay: 500 },
+      ...(this.options.keepSeconds ? { removeOnComplete: { age: this.options.keepSeconds }, removeOnFail: { age: this.options.keepSeconds } } : {}),
     });
   }
 

@@ -47,6 +47,18 @@ export async function jobKeys(url: string): Promise<string[]> {
   return keys;
 }
 
+/** BullMQ options of every job in `url`'s database. */
+export async function jobOptions(url: string): Promise<Record<string, unknown>[]> {
+  const r = new Redis(url);
+  const out: Record<string, unknown>[] = [];
+  for (const k of await r.keys("bull:esci-shards:*-*")) {
+    if ((await r.type(k)) !== "hash") continue;
+    out.push(JSON.parse((await r.hget(k, "opts")) ?? "{}") as Record<string, unknown>);
+  }
+  r.disconnect();
+  return out;
+}
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -61,7 +73,7 @@ export class Procs {
   start(args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): { child: ChildProcess; exit: Promise<Exit>; stderr: () => string } {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd,
-      env: { ...process.env, ESCI_CACHE: this.cache, ESCI_JOBS_LOCK_MS: "1000", HF_HUB_OFFLINE: "1", ...env },
+      env: { ...process.env, ESCI_CACHE: this.cache, ESCI_JOBS_LOCK_MS: "2000", HF_HUB_OFFLINE: "1", ...env },
       stdio: ["ignore", "ignore", "pipe"],
     });
     this.children.add(child);
