@@ -15,6 +15,7 @@ import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } fro
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
 import { DEFAULT_CROSS_ENCODER, loadCrossEncoder, MODEL_FLAGS, MODEL_FLAGS_HELP, modelRef } from "./model-flags.js";
+import { openQueuedClassify, QUEUE_FLAGS, QUEUE_FLAGS_HELP } from "./queue-flags.js";
 
 /** Flags that select rows of an ESCI dataset directory. */
 export const DATASET_FLAGS: Options = {
@@ -73,6 +74,7 @@ const HELP = `Usage:
   esci classify --model M --query "…" --product "…" [--json]
   esci classify --model M --input FILE|DIR --output FILE [--resume] [--on-error fail|skip]
                 [--batch-size N] [--max-length N] [--labels a,b,…]
+                [--queue redis://HOST:PORT[/DB] [--shard-size N]]
 
 One pair: prints the predicted label and every label's probability.
 A file (JSONL, CSV or Parquet with "query" and "product" columns, or an ESCI dataset directory):
@@ -89,6 +91,7 @@ Flags:
                        stop with an error naming file, row and column (fail, default), or skip
                        and list them
 ${MODEL_FLAGS_HELP}
+${QUEUE_FLAGS_HELP}
 ESCI dataset directory input:
   --locale us          product_locale to keep (us, es, jp, all; default us)
   --split S            train, test or all (default all)
@@ -100,6 +103,7 @@ async function run(argv: string[]): Promise<number> {
   const p = parseFlags(argv, {
     ...MODEL_FLAGS,
     ...DATASET_FLAGS,
+    ...QUEUE_FLAGS,
     query: { type: "string" },
     product: { type: "string" },
     json: { type: "boolean" },
@@ -121,6 +125,7 @@ async function run(argv: string[]): Promise<number> {
     if (product !== undefined && query === undefined) throw new EsciError("INVALID_ARGUMENT", "--product needs --query (the search query to classify the product against)");
     if (query === undefined) throw new EsciError("INVALID_ARGUMENT", "nothing to classify: give --query and --product (one pair), or --input FILE and --output FILE");
   } else requireStr(p, "output");
+  if (input === undefined && str(p, "queue") !== undefined) throw new EsciError("INVALID_ARGUMENT", "--queue scores files: give --input and --output");
   const batchSize = num(p, "batch-size", { integer: true, min: 1 });
   const maxLength = num(p, "max-length", { integer: true, min: 3 });
   const onError = parseOnError(p);
@@ -128,10 +133,11 @@ async function run(argv: string[]): Promise<number> {
   const limit = num(p, "limit", { integer: true, min: 1 });
   if (input !== undefined) await checkOutputPath(requireStr(p, "output"), { inputs: [input, str(p, "model")], label: "--output" });
 
-  const model = await loadCrossEncoder(p);
+  const model = str(p, "queue") === undefined ? await loadCrossEncoder(p) : undefined;
+  let queued: Awaited<ReturnType<typeof openQueuedClassify>>;
   try {
     if (input === undefined) {
-      const [pred] = await model.predict([[query as string, product as string]], { maxLength });
+      const [pred] = await model!.predict([[query as string, product as string]], { maxLength });
       if (bool(p, "json")) process.stdout.write(JSON.stringify(pred) + "\n");
       else {
         const w = Math.max(...Object.keys(pred.probs).map((k) => k.length));
@@ -141,7 +147,8 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const bar = new ProgressBar({ label: "classify", unit: "pairs", quiet: bool(p, "quiet") });
-    const result = await classifyFile(model, {
+    queued = await openQueuedClassify(p, { onError, batchSize, maxLength, bar, quiet: bool(p, "quiet") });
+    const result = await classifyFile(queued?.runner ?? model!, {
       input,
       output: output as string,
       resume: bool(p, "resume"),
@@ -153,13 +160,14 @@ async function run(argv: string[]): Promise<number> {
       version,
       limit,
       template: str(p, "template"),
-      fingerprint: modelFingerprint(p, model.labels),
+      fingerprint: modelFingerprint(p, queued?.labels ?? model!.labels),
       onProgress: (done, total) => bar.update(done, total),
       onResume: (done) => bar.resumeAt(done),
     }).catch(async (e: unknown) => {
       throw await explainKeptPartial(e, output as string);
     });
     bar.finish();
+    await queued?.runner.close(Number.MAX_SAFE_INTEGER);
     const lines = [`wrote ${result.written.toLocaleString("en-US")} rows to ${output}`];
     if (result.alreadyComplete) lines.push("(the interrupted run had already finished)");
     else if (result.resumedFrom) lines.push(`(resumed after ${result.resumedFrom.toLocaleString("en-US")} rows)`);
@@ -171,7 +179,8 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(lines.join("\n") + "\n");
     return 0;
   } finally {
-    await model.dispose();
+    await model?.dispose();
+    await queued?.runner.close();
   }
 }
 

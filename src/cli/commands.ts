@@ -11,6 +11,7 @@ import { searchCommand } from "./search.js";
 import { serveCommand } from "./serve.js";
 import { substitutesCommand } from "./substitutes.js";
 import { trainCommand } from "./train.js";
+import { workerCommand } from "./worker.js";
 
 export const commands: Command[] = [
   predictCommand,
@@ -24,4 +25,5 @@ export const commands: Command[] = [
   distillCommand,
   quantizeCommand,
   serveCommand,
+  workerCommand,
 ];

@@ -19,9 +19,11 @@ import { bool, num, parseFlags, requireStr, str } from "./args.js";
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
 import { loadBiEncoder, modelRef } from "./model-flags.js";
+import { openQueuedEmbedder, QUEUE_FLAGS, QUEUE_FLAGS_HELP } from "./queue-flags.js";
 
 const HELP = `Usage:
   esci index --catalog FILE --store STORE [--embed-model B] [--reindex]
+  esci index --catalog FILE --store postgres://… --queue redis://HOST:PORT[/DB]   (workers embed)
   esci index --store STORE --delete ID[,ID…] | --delete-from FILE
   esci index --store STORE --status
 
@@ -46,7 +48,8 @@ that was killed continues after its last committed batch when started again with
   --status              print what the store holds and how far its last run got, then exit
   --json                print the result as JSON
   --max-chars N         cut each text field of a product to N characters (default 20000)
-  --revision R, --threads N, --quiet`;
+  --revision R, --threads N, --quiet
+${QUEUE_FLAGS_HELP}`;
 
 function isEsciProducts(path: string): boolean {
   return basename(path) === PRODUCTS_FILE;
@@ -99,6 +102,7 @@ async function run(argv: string[]): Promise<number> {
     threads: { type: "string" },
     "max-chars": { type: "string" },
     quiet: { type: "boolean" },
+    ...QUEUE_FLAGS,
   });
   const spec = requireStr(p, "store");
   const quiet = bool(p, "quiet");
@@ -126,7 +130,8 @@ async function run(argv: string[]): Promise<number> {
 
   const store = await openStore(spec);
   const log = new IssueLog();
-  let embedder: Awaited<ReturnType<typeof loadBiEncoder>> | undefined;
+  const rowsBar = new ProgressBar({ label: "index", unit: "rows", quiet });
+  let embedder: Awaited<ReturnType<typeof loadBiEncoder | typeof openQueuedEmbedder>> | undefined;
   let result: IndexResult;
   try {
     const before = await store.info();
@@ -142,9 +147,8 @@ async function run(argv: string[]): Promise<number> {
       if (stored && wanted && modelRef(wanted) !== stored.model && !bool(p, "reindex")) {
         throw new EsciError("CONFLICT", `store ${store.location}: its vectors were made by "${stored.model}", not "${modelRef(wanted)}"; pass --reindex to re-embed every product with the new model`, { store: store.location });
       }
-      embedder = await loadBiEncoder(p, id);
+      embedder = str(p, "queue") === undefined ? await loadBiEncoder(p, id) : await openQueuedEmbedder(p, id, { bar: rowsBar, quiet });
     }
-    const rowsBar = new ProgressBar({ label: "index", unit: "rows", quiet });
     const embedBar = new ProgressBar({ label: "embed", unit: "products", quiet });
     const annBar = new ProgressBar({ label: "hnsw", unit: "vectors", quiet });
     let embedStarted = false;
@@ -159,6 +163,7 @@ async function run(argv: string[]): Promise<number> {
       deleteIds,
       embedBatchSize: num(p, "batch-size", { integer: true, min: 1 }),
       maxChars: num(p, "max-chars", { integer: true, min: 1 }),
+      batchRows: embedder && "batchRows" in embedder ? embedder.batchRows : undefined,
       onIssue: onError === "skip" ? log.add : undefined,
       onProgress: (e) => {
         if (e.phase === "catalog") rowsBar.update(e.done, e.total, { embedded: e.embedded });

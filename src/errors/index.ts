@@ -21,6 +21,7 @@ export type ErrorCode =
   | "CONFLICT" // e.g. a store made by another embedding model
   | "MALFORMED" // a request body that does not parse at all (bad JSON, wrong content type)
   | "UNAVAILABLE" // the service is starting, draining for shutdown, or lacks the part a route needs
+  | "JOB_FAILED" // shards of a queued job failed on every retry (the rows are named)
   | "CANCELLED" // the caller went away (a client disconnected) before the work ran
   | "TIMEOUT" // a client took too long to send its request (the server's header/body timeouts)
   | "INTERNAL";
@@ -45,6 +46,7 @@ export const ERROR_TABLE: Record<ErrorCode, ErrorTableRow> = {
   CONFLICT: { exitCode: 12, httpStatus: 409 },
   MALFORMED: { exitCode: 13, httpStatus: 400 },
   UNAVAILABLE: { exitCode: 14, httpStatus: 503 },
+  JOB_FAILED: { exitCode: 15, httpStatus: 500 },
   // 499: nginx's "client closed request"; no client reads it, but logs and metrics do.
   CANCELLED: { exitCode: 130, httpStatus: 499 },
   TIMEOUT: { exitCode: 15, httpStatus: 408 },

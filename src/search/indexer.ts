@@ -38,7 +38,7 @@ export interface IndexOptions {
   resume?: boolean;
   /** Product ids to delete before writing. */
   deleteIds?: readonly string[];
-  /** Catalog rows per transaction (default 512). */
+  /** Catalog rows per transaction, and pending products per embedding chunk (default 512). */
   batchRows?: number;
   /** Most texts per bi-encoder call (its length-aware planner may use fewer). */
   embedBatchSize?: number;
@@ -136,11 +136,11 @@ export async function indexCatalog(store: CatalogStore, options: IndexOptions): 
       result.unchanged += writes.length - need.length;
       options.onProgress?.({ phase: "catalog", done: batch.rowsDone, total, embedded: result.embedded });
     }
-    if (embedder) await embedPending(store, embedder, render, embedOpts, result, options.onProgress);
+    if (embedder) await embedPending(store, embedder, render, embedOpts, options.batchRows ?? 512, result, options.onProgress);
     checkpoint.updated = checkpoint.finished = new Date().toISOString();
     await store.setLastRun(checkpoint);
   } else if (embedder) {
-    await embedPending(store, embedder, render, embedOpts, result, options.onProgress);
+    await embedPending(store, embedder, render, embedOpts, options.batchRows ?? 512, result, options.onProgress);
   }
   await store.optimize((done, total) => options.onProgress?.({ phase: "ann", done, total, embedded: result.embedded }));
   return { ...result, seconds: (performance.now() - t0) / 1000, info: await store.info() };
@@ -152,6 +152,7 @@ async function embedPending(
   embedder: TextEmbedder,
   render: (p: CatalogProduct) => string,
   embedOpts: { batchSize?: number },
+  chunkRows: number,
   result: { embedded: number },
   onProgress?: (p: IndexProgress) => void,
 ): Promise<void> {
@@ -161,7 +162,7 @@ async function embedPending(
   let after = "";
   onProgress?.({ phase: "embed", done, total, embedded: result.embedded });
   for (;;) {
-    const chunk = await store.pending(512, after);
+    const chunk = await store.pending(chunkRows, after);
     if (!chunk.length) break;
     after = chunk[chunk.length - 1].id;
     const texts = chunk.map(render);
