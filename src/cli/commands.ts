@@ -2,7 +2,7 @@
 import { classifyCommand } from "./classify.js";
 import type { Command } from "./command.js";
 import { evaluateCommand } from "./evaluate.js";
-import { indexCommand } from "./index.js";
+import { indexCommand } from "./index-catalog.js";
 import { predictCommand } from "./predict.js";
 import { quantizeCommand } from "./quantize.js";
 import { searchCommand } from "./search.js";

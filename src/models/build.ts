@@ -1,15 +1,15 @@
 /**
  * config + checkpoint → the ONNX graph of a cross-encoder (logits) or bi-encoder (sentence embedding).
  *
- * One builder for every task: the family supplies embeddings and head, encoder.ts the blocks,
- * pooling.ts the sentence-transformers pooling. The returned Weights records where every
+ * One builder for every task: the family supplies embeddings, blocks and head (encoder.ts's
+ * post-LN blocks with its tensor names, or its own), pooling.ts the sentence-transformers pooling. The returned Weights records where every
  * initializer came from (for training and checkpoint export).
  */
 import { EsciError } from "../errors/index.js";
 import { GraphBuilder } from "../onnx/graph.js";
 import { DataType } from "../onnx/proto.js";
 import type { EncoderConfig } from "./config.js";
-import { embeddingSum, encoderLayers, type DropoutHook, type EncoderGraphInputs, type FusionOptions } from "./encoder.js";
+import type { DropoutHook, EncoderGraphInputs, FusionOptions } from "./encoder.js";
 import type { ModelFamily } from "./family.js";
 import { pool, type SentenceTransformerConfig } from "./pooling.js";
 import { Weights, type TensorSource } from "./weights.js";
@@ -26,10 +26,10 @@ export interface BuiltGraph {
 }
 
 export function encoderPrefix(family: ModelFamily, source: TensorSource): string {
-  for (const p of family.prefixes) if (source.has(`${p}embeddings.word_embeddings.weight`)) return p;
+  for (const p of family.prefixes) if (source.has(`${p}${family.wordEmbeddings}`)) return p;
   throw new EsciError(
     "CORRUPT_FILE",
-    `${source.description} has no ${family.name} embeddings (looked for ${family.prefixes.map((p) => `"${p}embeddings.word_embeddings.weight"`).join(", ")})`,
+    `${source.description} has no ${family.name} embeddings (looked for ${family.prefixes.map((p) => `"${p}${family.wordEmbeddings}"`).join(", ")})`,
   );
 }
 
@@ -42,7 +42,7 @@ export function checkClassifier(cfg: EncoderConfig, family: ModelFamily, source:
       { field: "architectures" },
     );
   }
-  if (!arch && !source.has("classifier.weight") && !source.has("classifier.out_proj.weight")) {
+  if (!arch && !source.has(family.headTensor)) {
     throw new EsciError("UNSUPPORTED", `${source.description} has no classification head; is this a cross-encoder checkpoint?`);
   }
 }
@@ -72,17 +72,17 @@ export function buildModelGraph(
   };
   if (family.usesTokenTypeIds) inputs.tokenTypeIds = g.input("token_type_ids", DataType.INT64, dims);
 
-  const x = embeddingSum(g, w, cfg, inputs.inputIds, family.positionEmbeddings(g, w, cfg, inputs), family.tokenTypeEmbeddings(g, w, cfg, inputs), dropout);
-  // A classification head reads only the first token, so the last block may compute only that row.
-  const firstTokenOnly = task === "classify" && fusion.firstTokenLastLayer === true && !dropout;
-  const hidden = encoderLayers(g, w, cfg, x, inputs.attentionMask, fusion, dropout, firstTokenOnly); // (B,T,H), or (B,1,H)
+  const x = family.embeddings(g, w, cfg, inputs, dropout);
+  // A head that reads only the first token lets the last block compute only that row.
+  const firstTokenOnly = task === "classify" && fusion.firstTokenLastLayer === true && !dropout && family.headReadsFirstToken(cfg);
+  const hidden = family.encoder(g, w, cfg, x, inputs.attentionMask, fusion, dropout, firstTokenOnly); // (B,T,H), or (B,1,H)
 
   let outputName: string;
   let outputWidth: number;
   if (task === "classify") {
     outputName = "logits";
     outputWidth = cfg.id2label.length;
-    g.output(family.classifierHead(g, w, cfg, hidden, dropout), outputName, DataType.FLOAT, ["batch", outputWidth]);
+    g.output(family.classifierHead(g, w, cfg, hidden, inputs.attentionMask, dropout), outputName, DataType.FLOAT, ["batch", outputWidth]);
   } else {
     if (!st) throw new Error("embed task needs the sentence-transformers config");
     outputName = "sentence_embedding";

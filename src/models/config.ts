@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EsciError } from "../errors/index.js";
+import { familyFor } from "./registry.js";
 
 export type HiddenAct = "gelu" | "gelu_tanh" | "relu" | "silu";
 
@@ -30,9 +31,44 @@ export interface EncoderConfig {
   /** Label names in id order; LABEL_i when config has none. */
   id2label: string[];
   problemType?: string;
+  /** The family's own fields (ModelFamily.parseExtra), e.g. ModernBERT's rotary thetas. */
+  extra: Record<string, unknown>;
   /** The parsed JSON as read, for writing checkpoints back. */
   raw: Record<string, unknown>;
 }
+
+/** EncoderConfig fields whose config.json key a family may rename or fix. */
+type KeyedField =
+  | "hiddenSize"
+  | "numLayers"
+  | "numHeads"
+  | "intermediateSize"
+  | "hiddenAct"
+  | "layerNormEps"
+  | "typeVocabSize"
+  | "hiddenDropout"
+  | "attentionDropout"
+  | "classifierDropout";
+
+/**
+ * Where a family's config.json keeps a field, when not under BERT's key: another key (a string),
+ * another key with another default (`{ key, fallback }`), or a value the family's code fixes (a number).
+ */
+export type ConfigKeys = Partial<Record<KeyedField, string | number | { key: string; fallback: number }>>;
+
+/** BERT's keys and defaults (HF BertConfig), which every family starts from. */
+const BERT_KEYS: Record<KeyedField, { key: string; fallback?: number }> = {
+  hiddenSize: { key: "hidden_size" },
+  numLayers: { key: "num_hidden_layers" },
+  numHeads: { key: "num_attention_heads" },
+  intermediateSize: { key: "intermediate_size" },
+  hiddenAct: { key: "hidden_act" },
+  layerNormEps: { key: "layer_norm_eps", fallback: 1e-12 },
+  typeVocabSize: { key: "type_vocab_size", fallback: 2 },
+  hiddenDropout: { key: "hidden_dropout_prob", fallback: 0.1 },
+  attentionDropout: { key: "attention_probs_dropout_prob", fallback: 0.1 },
+  classifierDropout: { key: "classifier_dropout" },
+};
 
 // HF's ACT2FN names → the exact function they compute.
 const ACTIVATIONS: Record<string, HiddenAct> = {
@@ -46,7 +82,15 @@ const ACTIVATIONS: Record<string, HiddenAct> = {
   swish: "silu",
 };
 
-function int(raw: Record<string, unknown>, key: string, file: string, fallback?: number): number {
+/** The activation config.json's `key` names (HF ACT2FN, default "gelu"), as esci computes it. */
+export function activationField(raw: Record<string, unknown>, key: string, file: string): HiddenAct {
+  const name = String(raw[key] ?? "gelu");
+  const act = ACTIVATIONS[name];
+  if (!act) throw new EsciError("UNSUPPORTED", `${file}: ${key} "${name}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(", ")})`, { file, field: key });
+  return act;
+}
+
+export function int(raw: Record<string, unknown>, key: string, file: string, fallback?: number): number {
   const v = raw[key] ?? fallback;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
     throw new EsciError("CORRUPT_FILE", `${file}: "${key}" must be a non-negative integer, got ${JSON.stringify(raw[key])}`, { file, field: key });
@@ -54,7 +98,7 @@ function int(raw: Record<string, unknown>, key: string, file: string, fallback?:
   return v;
 }
 
-function float(raw: Record<string, unknown>, key: string, file: string, fallback: number): number {
+export function float(raw: Record<string, unknown>, key: string, file: string, fallback: number): number {
   const v = raw[key] ?? fallback;
   if (typeof v !== "number" || !Number.isFinite(v)) {
     throw new EsciError("CORRUPT_FILE", `${file}: "${key}" must be a number, got ${JSON.stringify(raw[key])}`, { file, field: key });
@@ -82,43 +126,58 @@ export function parseId2Label(raw: Record<string, unknown>, file: string): strin
 }
 
 export function parseConfig(raw: Record<string, unknown>, file = "config.json"): EncoderConfig {
+  // model_type first: a family names its sizes its own way (DistilBERT's `dim`, not `hidden_size`).
   const modelType = raw.model_type;
   if (typeof modelType !== "string") {
     throw new EsciError("CORRUPT_FILE", `${file}: missing "model_type"`, { file, field: "model_type" });
   }
-  const actName = String(raw.hidden_act ?? "gelu");
-  const hiddenAct = ACTIVATIONS[actName];
-  if (!hiddenAct) {
-    throw new EsciError("UNSUPPORTED", `${file}: hidden_act "${actName}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(", ")})`, { file, field: "hidden_act" });
-  }
-  const hiddenSize = int(raw, "hidden_size", file);
-  const numHeads = int(raw, "num_attention_heads", file);
+  const family = familyFor(modelType, file);
+  const where = (field: KeyedField): { key: string; fallback?: number } | number => {
+    const k = family.config?.[field];
+    if (k === undefined) return BERT_KEYS[field];
+    return typeof k === "string" ? { key: k } : k;
+  };
+  const intField = (field: KeyedField): number => {
+    const k = where(field);
+    return typeof k === "number" ? k : int(raw, k.key, file, k.fallback);
+  };
+  const floatField = (field: KeyedField): number => {
+    const k = where(field);
+    return typeof k === "number" ? k : float(raw, k.key, file, k.fallback!);
+  };
+  const hiddenAct = activationField(raw, (where("hiddenAct") as { key: string }).key, file);
+  const hiddenSize = intField("hiddenSize");
+  const numHeads = intField("numHeads");
   if (numHeads === 0 || hiddenSize % numHeads !== 0) {
-    throw new EsciError("CORRUPT_FILE", `${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`, { file });
+    const [h, n] = (["hiddenSize", "numHeads"] as const).map((f) => { const k = where(f); return typeof k === "number" ? f : k.key; });
+    throw new EsciError("CORRUPT_FILE", `${file}: ${h} ${hiddenSize} is not a multiple of ${n} ${numHeads}`, { file });
   }
   const pet = raw.position_embedding_type ?? "absolute";
   if (pet !== "absolute") {
     throw new EsciError("UNSUPPORTED", `${file}: position_embedding_type "${String(pet)}" is not supported (only "absolute")`, { file, field: "position_embedding_type" });
   }
+  const classifierDropout = where("classifierDropout");
   return {
     modelType,
     architectures: Array.isArray(raw.architectures) ? (raw.architectures as string[]) : [],
     vocabSize: int(raw, "vocab_size", file),
     hiddenSize,
-    numLayers: int(raw, "num_hidden_layers", file),
+    numLayers: intField("numLayers"),
     numHeads,
-    intermediateSize: int(raw, "intermediate_size", file),
+    intermediateSize: intField("intermediateSize"),
     hiddenAct,
-    layerNormEps: float(raw, "layer_norm_eps", file, 1e-12),
+    layerNormEps: floatField("layerNormEps"),
     maxPositionEmbeddings: int(raw, "max_position_embeddings", file, 512),
-    typeVocabSize: int(raw, "type_vocab_size", file, 2),
+    typeVocabSize: intField("typeVocabSize"),
     padTokenId: int(raw, "pad_token_id", file, 0),
     initializerRange: float(raw, "initializer_range", file, 0.02),
-    hiddenDropout: float(raw, "hidden_dropout_prob", file, 0.1),
-    attentionDropout: float(raw, "attention_probs_dropout_prob", file, 0.1),
-    classifierDropout: typeof raw.classifier_dropout === "number" ? raw.classifier_dropout : null,
+    hiddenDropout: floatField("hiddenDropout"),
+    attentionDropout: floatField("attentionDropout"),
+    classifierDropout:
+      typeof classifierDropout === "number" ? classifierDropout : typeof raw[classifierDropout.key] === "number" ? (raw[classifierDropout.key] as number) : null,
     id2label: parseId2Label(raw, file),
     problemType: typeof raw.problem_type === "string" ? raw.problem_type : undefined,
+    extra: family.parseExtra?.(raw, file) ?? {},
     raw,
   };
 }

@@ -1,6 +1,9 @@
 /**
- * The transformer encoder shared by BERT and RoBERTa (and the families registered later):
- * embeddings sum + LayerNorm, then `num_hidden_layers` post-LN blocks, as HF's BertLayer.
+ * The post-LN transformer encoder of the BERT-shaped families (BERT, RoBERTa, DistilBERT,
+ * ELECTRA): embeddings sum + LayerNorm, then `num_hidden_layers` post-LN blocks, as HF's
+ * BertLayer. Each family names the blocks' tensors its own way (`PostLnLayout`) and passes
+ * `postLnEncoder(layout)` as its encoder; families with another block layout (ModernBERT's pre-norm
+ * GeGLU blocks) bring their own.
  *
  * Each block can be emitted from plain ONNX ops (what the autodiff pass differentiates, and what
  * ONNX Runtime's own optimizer may fuse) or with ONNX Runtime's fused CPU contrib ops
@@ -71,8 +74,65 @@ const FLOAT32_MIN = -3.4028234663852886e38;
  * embeddings' LayerNorm and after the attention-output and FFN-output dense layers, before their
  * residual add; "attention" (attention_probs_dropout_prob) on the attention probabilities;
  * "classifier" (classifier_dropout, else hidden_dropout_prob) in the sequence-classification heads.
+ * Families with other dropout modules add "embedding" (after the embeddings) and "mlp" (inside the
+ * FFN); each family's `dropoutRates` gives every site its probability.
  */
-export type DropoutSite = "hidden" | "attention" | "classifier";
+export type DropoutSite = "hidden" | "attention" | "classifier" | "embedding" | "mlp";
+
+/**
+ * The tensor names of a post-LN block, after `${prefix}${layers}.${i}.`: BERT's
+ * "attention.self.query", DistilBERT's "attention.q_lin", …
+ */
+export interface PostLnLayout {
+  /** The blocks' list: "encoder.layer" (BERT) or "transformer.layer" (DistilBERT). */
+  layers: string;
+  query: string;
+  key: string;
+  value: string;
+  /** Initializer name for the stacked Q/K/V weight and bias that fusions build (not a checkpoint tensor). */
+  qkv: string;
+  attentionOutput: string;
+  attentionNorm: string;
+  intermediate: string;
+  output: string;
+  outputNorm: string;
+  /** Whether HF applies hidden dropout to the attention output projection (BertSelfOutput does; DistilBERT does not). */
+  attentionOutputDropout: boolean;
+}
+
+/** HF BertLayer's names (RoBERTa and ELECTRA share them). */
+export const BERT_LAYOUT: PostLnLayout = {
+  layers: "encoder.layer",
+  query: "attention.self.query",
+  key: "attention.self.key",
+  value: "attention.self.value",
+  qkv: "attention.self.qkv",
+  attentionOutput: "attention.output.dense",
+  attentionNorm: "attention.output.LayerNorm",
+  intermediate: "intermediate.dense",
+  output: "output.dense",
+  outputNorm: "output.LayerNorm",
+  attentionOutputDropout: true,
+};
+
+/** One block's full tensor names: the layout's names under the block's prefix. */
+type BlockNames = Omit<PostLnLayout, "layers">;
+
+function blockNames(layout: PostLnLayout, p: string): BlockNames {
+  const full = (n: string) => `${p}.${n}`;
+  return {
+    query: full(layout.query),
+    key: full(layout.key),
+    value: full(layout.value),
+    qkv: full(layout.qkv),
+    attentionOutput: full(layout.attentionOutput),
+    attentionNorm: full(layout.attentionNorm),
+    intermediate: full(layout.intermediate),
+    output: full(layout.output),
+    outputNorm: full(layout.outputNorm),
+    attentionOutputDropout: layout.attentionOutputDropout,
+  };
+}
 
 /**
  * Emits a training-mode dropout of `x` at `site` and returns its output. Training graphs pass one;
@@ -96,9 +156,9 @@ export function linear(g: GraphBuilder, w: Weights, x: string, name: string, inD
   return g.add(y, w.tensor(g, `${name}.bias`, [outDim]));
 }
 
-function layerNorm(g: GraphBuilder, w: Weights, x: string, name: string, cfg: EncoderConfig): string {
-  const gamma = w.tensor(g, `${name}.weight`, [cfg.hiddenSize]);
-  const beta = w.tensor(g, `${name}.bias`, [cfg.hiddenSize]);
+function layerNorm(g: GraphBuilder, w: Weights, x: string, name: string, cfg: EncoderConfig, width = cfg.hiddenSize): string {
+  const gamma = w.tensor(g, `${name}.weight`, [width]);
+  const beta = w.tensor(g, `${name}.bias`, [width]);
   return g.layerNorm(x, gamma, beta, cfg.layerNormEps);
 }
 
@@ -127,7 +187,7 @@ export function activation(g: GraphBuilder, x: string, act: EncoderConfig["hidde
  * [B,T] integer mask → float additive bias (0 keep, FLOAT32_MIN masked), as HF, with unit axes
  * inserted at `axes`: [B,1,1,T] by default, for scores (B,heads,queries,T).
  */
-function attentionBias(g: GraphBuilder, mask: string, axes = [1, 2]): string {
+export function attentionBias(g: GraphBuilder, mask: string, axes = [1, 2]): string {
   const m = g.op("Cast", [mask], { to: DataType.FLOAT });
   const inv = g.op("Sub", [g.constF32([1], []), m]);
   const bias = g.mul(inv, g.constF32([FLOAT32_MIN], []));
@@ -141,7 +201,7 @@ function selfAttentionPlain(
   x: string,
   queries: string,
   bias: string,
-  p: string,
+  n: BlockNames,
   cfg: EncoderConfig,
   dropout?: DropoutHook,
 ): string {
@@ -149,9 +209,9 @@ function selfAttentionPlain(
   const nh = cfg.numHeads;
   const hd = H / nh;
   const heads = (t: string, perm: number[]) => g.transpose(g.reshape(t, [0, 0, nh, hd]), perm);
-  const q = heads(linear(g, w, queries, `${p}.attention.self.query`, H, H), [0, 2, 1, 3]); // (B,nh,Tq,hd)
-  const k = heads(linear(g, w, x, `${p}.attention.self.key`, H, H), [0, 2, 3, 1]); // (B,nh,hd,T)
-  const v = heads(linear(g, w, x, `${p}.attention.self.value`, H, H), [0, 2, 1, 3]); // (B,nh,T,hd)
+  const q = heads(linear(g, w, queries, n.query, H, H), [0, 2, 1, 3]); // (B,nh,Tq,hd)
+  const k = heads(linear(g, w, x, n.key, H, H), [0, 2, 3, 1]); // (B,nh,hd,T)
+  const v = heads(linear(g, w, x, n.value, H, H), [0, 2, 1, 3]); // (B,nh,T,hd)
   const scores = g.add(g.op("Div", [g.matmul(q, k), g.constF32([Math.sqrt(hd)], [])]), bias); // (B,nh,Tq,T)
   const probs = drop(g, g.op("Softmax", [scores], { axis: -1 }), "attention", dropout);
   const ctx = g.transpose(g.matmul(probs, v), [0, 2, 1, 3]); // (B,Tq,nh,hd)
@@ -164,34 +224,33 @@ function selfAttentionFused(
   x: string,
   queries: string,
   mask32: string,
-  p: string,
+  n: BlockNames,
   cfg: EncoderConfig,
   kind: "Attention" | "MultiHeadAttention",
 ): string {
   const H = cfg.hiddenSize;
-  const s = `${p}.attention.self`;
-  if (queries !== x) return firstRowAttentionRowMajor(g, w, x, queries, attentionBias(g, mask32, [1]), s, cfg);
-  const names = ["query", "key", "value"];
-  const packed = (which: string[], init: string) => w.concatLinearT(g, which.map((n) => `${s}.${n}.weight`), H, H, init);
-  const bqkv = w.concatRows(g, names.map((n) => `${s}.${n}.bias`), [H], `${s}.qkv.bias`);
+  if (queries !== x) return firstRowAttentionRowMajor(g, w, x, queries, attentionBias(g, mask32, [1]), n, cfg);
+  const names = [n.query, n.key, n.value];
+  const packed = (which: string[], init: string) => w.concatLinearT(g, which.map((t) => `${t}.weight`), H, H, init);
+  const bqkv = w.concatRows(g, names.map((t) => `${t}.bias`), [H], `${n.qkv}.bias`);
   // Masked keys get mask_filter_value before the softmax; -10000 underflows exp() to 0 in fp32
   // exactly as HF's float32 minimum does.
   const attrs = { num_heads: cfg.numHeads, mask_filter_value: { float: -10000 } };
   if (kind === "Attention") {
     // mask_index as a 2-D (B, T) 1/0 mask.
-    return g.node("Attention", [x, packed(names, `${s}.qkv.weight:T`), bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "attn" })[0];
+    return g.node("Attention", [x, packed(names, `${n.qkv}.weight:T`), bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "attn" })[0];
   }
-  const [q, k, v] = g.node("Split", [g.matmul(x, packed(names, `${s}.qkv.weight:T`))], { count: 3, attrs: { axis: -1 }, prefix: "qkv" }); // 3 × (B,T,H)
+  const [q, k, v] = g.node("Split", [g.matmul(x, packed(names, `${n.qkv}.weight:T`))], { count: 3, attrs: { axis: -1 }, prefix: "qkv" }); // 3 × (B,T,H)
   return g.node("MultiHeadAttention", [q, k, v, bqkv, mask32], { domain: MS_DOMAIN, attrs, prefix: "mha" })[0];
 }
 
 /** Row-major attention of `queries` (B,1,H), the first rows of x (B,T,H), by firstRowAttention; keyBias (B,1,T). */
-function firstRowAttentionRowMajor(g: GraphBuilder, w: Weights, x: string, queries: string, keyBias: string, s: string, cfg: EncoderConfig): string {
+function firstRowAttentionRowMajor(g: GraphBuilder, w: Weights, x: string, queries: string, keyBias: string, n: BlockNames, cfg: EncoderConfig): string {
   const { hiddenSize: H, numHeads: NH } = cfg;
   const HD = H / NH;
-  const q = linear(g, w, queries, `${s}.query`, H, H); // (B,1,H)
+  const q = linear(g, w, queries, n.query, H, H); // (B,1,H)
   const qHeads = g.transpose(g.reshape(q, [0, NH, HD]), [1, 0, 2]); // (NH,B,HD)
-  const ctx = firstRowAttention(g, w, s, cfg, qHeads, false, (u) => {
+  const ctx = firstRowAttention(g, w, n, cfg, qHeads, false, (u) => {
     // One product per pair, its heads as rows: (B,NH,H) against its own rows (B,T,H).
     const scores = g.add(g.op("FusedMatMul", [g.transpose(u, [1, 0, 2]), x], { transB: 1, alpha: { float: 1 / Math.sqrt(HD) } }, MS_DOMAIN), keyBias); // (B,NH,T)
     return g.transpose(g.matmul(g.op("Softmax", [scores], { axis: -1 }), x), [1, 0, 2]); // (NH,B,H)
@@ -212,13 +271,13 @@ function firstRowAttentionRowMajor(g: GraphBuilder, w: Weights, x: string, queri
  * pair may attend to (scaled by 1/√HD, masked) and weights those rows by the softmax. Returns the
  * context per head, (NH,B,HD).
  */
-function firstRowAttention(g: GraphBuilder, w: Weights, s: string, cfg: EncoderConfig, qHeads: string, transposed: boolean, attend: (u: string) => string): string {
+function firstRowAttention(g: GraphBuilder, w: Weights, n: BlockNames, cfg: EncoderConfig, qHeads: string, transposed: boolean, attend: (u: string) => string): string {
   const { hiddenSize: H, numHeads: NH } = cfg;
   const HD = H / NH;
-  const perHead = (name: string) => g.reshape(w.tensor(g, `${s}.${name}.weight`, [H, H]), [NH, HD, H]); // W [out, in] → (NH,HD,H)
-  const u = g.op("FusedMatMul", [qHeads, perHead("key")], { transA: transposed ? 1 : 0 }, MS_DOMAIN); // (NH,B,H)
-  const ctx = g.op("FusedMatMul", [attend(u), perHead("value")], { transB: 1 }, MS_DOMAIN); // (NH,B,HD)
-  return g.add(ctx, g.reshape(w.tensor(g, `${s}.value.bias`, [H]), [NH, 1, HD]));
+  const perHead = (name: string) => g.reshape(w.tensor(g, `${name}.weight`, [H, H]), [NH, HD, H]); // W [out, in] → (NH,HD,H)
+  const u = g.op("FusedMatMul", [qHeads, perHead(n.key)], { transA: transposed ? 1 : 0 }, MS_DOMAIN); // (NH,B,H)
+  const ctx = g.op("FusedMatMul", [attend(u), perHead(n.value)], { transB: 1 }, MS_DOMAIN); // (NH,B,HD)
+  return g.add(ctx, g.reshape(w.tensor(g, `${n.value}.bias`, [H]), [NH, 1, HD]));
 }
 
 /** (B,T,H) → (B,1,H): the first token's row. */
@@ -252,9 +311,9 @@ function outputBlock(
   })[0];
 }
 
-function intermediate(g: GraphBuilder, w: Weights, x: string, p: string, cfg: EncoderConfig, fused: boolean): string {
+function intermediate(g: GraphBuilder, w: Weights, x: string, n: BlockNames, cfg: EncoderConfig, fused: boolean): string {
   const { hiddenSize: H, intermediateSize: I } = cfg;
-  const name = `${p}.intermediate.dense`;
+  const name = n.intermediate;
   if (fused && (cfg.hiddenAct === "gelu" || cfg.hiddenAct === "gelu_tanh")) {
     const y = g.matmul(x, w.linearT(g, `${name}.weight`, H, I));
     const b = w.tensor(g, `${name}.bias`, [I]);
@@ -264,12 +323,12 @@ function intermediate(g: GraphBuilder, w: Weights, x: string, p: string, cfg: En
 }
 
 /** LayerNorm(x + W₂·act(W₁·x + b₁) + b₂) as two row-major Gemms over the stored [out, in] weights (transB). */
-function gemmFfn(g: GraphBuilder, w: Weights, x: string, p: string, cfg: EncoderConfig, fusedGelu: boolean): string {
+function gemmFfn(g: GraphBuilder, w: Weights, x: string, n: BlockNames, cfg: EncoderConfig, fusedGelu: boolean): string {
   const { hiddenSize: H, intermediateSize: I } = cfg;
   const rows = g.reshape(x, [-1, H]); // (B·T, H)
-  const hidden = ffnActivation(g, cfg, fusedGelu)(g.op("Gemm", [rows, w.tensor(g, `${p}.intermediate.dense.weight`, [I, H]), w.tensor(g, `${p}.intermediate.dense.bias`, [I])], { transB: 1 }));
-  const y = g.op("Gemm", [hidden, w.tensor(g, `${p}.output.dense.weight`, [H, I]), w.tensor(g, `${p}.output.dense.bias`, [H])], { transB: 1 });
-  return layerNorm(g, w, g.add(g.op("Reshape", [y, g.op("Shape", [x])]), x), `${p}.output.LayerNorm`, cfg);
+  const hidden = ffnActivation(g, cfg, fusedGelu)(g.op("Gemm", [rows, w.tensor(g, `${n.intermediate}.weight`, [I, H]), w.tensor(g, `${n.intermediate}.bias`, [I])], { transB: 1 }));
+  const y = g.op("Gemm", [hidden, w.tensor(g, `${n.output}.weight`, [H, I]), w.tensor(g, `${n.output}.bias`, [H])], { transB: 1 });
+  return layerNorm(g, w, g.add(g.op("Reshape", [y, g.op("Shape", [x])]), x), n.outputNorm, cfg);
 }
 
 /** The FFN activation after a Gemm: com.microsoft Gelu / FastGelu when fused, else the plain ops. */
@@ -278,29 +337,40 @@ function ffnActivation(g: GraphBuilder, cfg: EncoderConfig, fused: boolean): (y:
   return (y) => (fused && op ? g.op(op, [y], undefined, MS_DOMAIN) : activation(g, y, cfg.hiddenAct));
 }
 
-/** Sum of embeddings → LayerNorm. `positions` and `tokenTypes` are already-gathered rows. */
+/**
+ * Sum of embeddings → LayerNorm (`width` wide: ELECTRA's embedding_size) → dropout. `positions`
+ * and `tokenTypes` are already-gathered rows; DistilBERT has no token types.
+ */
 export function embeddingSum(
   g: GraphBuilder,
   w: Weights,
   cfg: EncoderConfig,
   inputIds: string,
   positions: string,
-  tokenTypes: string,
+  tokenTypes: string | undefined,
   dropout?: DropoutHook,
+  width = cfg.hiddenSize,
 ): string {
-  const words = g.op("Gather", [w.tensor(g, `${w.prefix}embeddings.word_embeddings.weight`, [cfg.vocabSize, cfg.hiddenSize]), inputIds], { axis: 0 });
-  const sum = g.add(g.add(words, tokenTypes), positions);
-  return drop(g, layerNorm(g, w, sum, `${w.prefix}embeddings.LayerNorm`, cfg), "hidden", dropout);
+  const words = g.op("Gather", [w.tensor(g, `${w.prefix}embeddings.word_embeddings.weight`, [cfg.vocabSize, width]), inputIds], { axis: 0 });
+  const sum = g.add(tokenTypes ? g.add(words, tokenTypes) : words, positions);
+  return drop(g, layerNorm(g, w, sum, `${w.prefix}embeddings.LayerNorm`, cfg, width), "hidden", dropout);
 }
 
-/** One block: hidden states (B,T,H) → (B,Tq,H), Tq = 1 when `firstOnly`. `p` is the block's tensor prefix. */
-type Block = (h: string, p: string, firstOnly: boolean) => string;
+/** One block: hidden states (B,T,H) → (B,Tq,H), Tq = 1 when `firstOnly`. `n` holds the block's tensor names. */
+type Block = (h: string, n: BlockNames, firstOnly: boolean) => string;
 
-/** The encoder blocks on embeddings `x` (B,T,H) → last hidden state (B,T,H). */
-export function encoderLayers(
+/** The encoder of a post-LN family whose blocks are named as `layout` says (a ModelFamily's `encoder`). */
+export function postLnEncoder(layout: PostLnLayout) {
+  return (g: GraphBuilder, w: Weights, cfg: EncoderConfig, x: string, attentionMask: string, fusion: FusionOptions, dropout?: DropoutHook, firstTokenOnly = false): string =>
+    encoderLayers(g, w, cfg, layout, x, attentionMask, fusion, dropout, firstTokenOnly);
+}
+
+/** The blocks on embeddings `x` (B,T,H) → last hidden state (B,T,H). */
+function encoderLayers(
   g: GraphBuilder,
   w: Weights,
   cfg: EncoderConfig,
+  layout: PostLnLayout,
   x: string,
   attentionMask: string,
   fusion: FusionOptions,
@@ -313,7 +383,7 @@ export function encoderLayers(
   if (dropout && fusion.featureMajorRows !== undefined) throw new Error("dropout needs the plain FFN ops (NO_FUSION)");
   const stack = (block: Block): string => {
     let h = x;
-    for (let i = 0; i < cfg.numLayers; i++) h = block(h, `${w.prefix}encoder.layer.${i}`, firstTokenOnly && i === cfg.numLayers - 1);
+    for (let i = 0; i < cfg.numLayers; i++) h = block(h, blockNames(layout, `${w.prefix}${layout.layers}.${i}`), firstTokenOnly && i === cfg.numLayers - 1);
     return h;
   };
   const rowMajor = () => stack(rowMajorBlock(g, w, cfg, attentionMask, fusion, dropout));
@@ -327,16 +397,17 @@ export function encoderLayers(
 function rowMajorBlock(g: GraphBuilder, w: Weights, cfg: EncoderConfig, attentionMask: string, fusion: FusionOptions, dropout?: DropoutHook): Block {
   const bias = fusion.attention ? undefined : attentionBias(g, attentionMask);
   const mask32 = fusion.attention ? g.op("Cast", [attentionMask], { to: DataType.INT32 }) : undefined;
-  return (h, p, firstOnly) => {
+  return (h, n, firstOnly) => {
     // Rows this block computes past the keys and values: all, or only the first.
     const rows = firstOnly ? firstRow(g, h) : h; // (B,T,H) or (B,1,H)
     const ctx = fusion.attention
-      ? selfAttentionFused(g, w, h, rows, mask32!, p, cfg, fusion.attention)
-      : selfAttentionPlain(g, w, h, rows, bias!, p, cfg, dropout);
-    const attnOut = outputBlock(g, w, ctx, rows, `${p}.attention.output.dense`, `${p}.attention.output.LayerNorm`, cfg.hiddenSize, cfg, fusion.skipLayerNorm, dropout);
-    if (fusion.featureMajorRows !== undefined) return gemmFfn(g, w, attnOut, p, cfg, fusion.gelu);
-    const inter = intermediate(g, w, attnOut, p, cfg, fusion.gelu);
-    return outputBlock(g, w, inter, attnOut, `${p}.output.dense`, `${p}.output.LayerNorm`, cfg.intermediateSize, cfg, fusion.skipLayerNorm, dropout);
+      ? selfAttentionFused(g, w, h, rows, mask32!, n, cfg, fusion.attention)
+      : selfAttentionPlain(g, w, h, rows, bias!, n, cfg, dropout);
+    const attnDropout = n.attentionOutputDropout ? dropout : undefined;
+    const attnOut = outputBlock(g, w, ctx, rows, n.attentionOutput, n.attentionNorm, cfg.hiddenSize, cfg, fusion.skipLayerNorm, attnDropout);
+    if (fusion.featureMajorRows !== undefined) return gemmFfn(g, w, attnOut, n, cfg, fusion.gelu);
+    const inter = intermediate(g, w, attnOut, n, cfg, fusion.gelu);
+    return outputBlock(g, w, inter, attnOut, n.output, n.outputNorm, cfg.intermediateSize, cfg, fusion.skipLayerNorm, dropout);
   };
 }
 
@@ -360,34 +431,32 @@ function featureMajorBlock(g: GraphBuilder, w: Weights, cfg: EncoderConfig, atte
   /** [out, R] → rows shaped like `like` (B,Tq,H). */
   const toRows = (yT: string, like: string) => g.op("Reshape", [g.transpose(yT, [1, 0]), g.op("Shape", [like])]);
   const act = ffnActivation(g, cfg, fusedGelu);
-  return (h, p, firstOnly) => {
-    const s = `${p}.attention.self`;
+  return (h, n, firstOnly) => {
     const queries = firstOnly ? firstRow(g, h) : h; // (B,Tq,H)
     const rows = g.reshape(h, [-1, H]);
     const perHead = (xT: string, k: number) => g.reshape(xT, [k * NH, HD, -1]); // [k·NH, HD, R]
     let ctxT: string; // [H, Rq]
     if (firstOnly) {
-      const q = perHead(project(w.tensor(g, `${s}.query.weight`, [H, H]), w.tensor(g, `${s}.query.bias`, [H]), g.reshape(queries, [-1, H]), H), 1); // [NH, HD, B]
-      const ctx = firstRowAttention(g, w, s, cfg, q, true, (u) => {
+      const q = perHead(project(w.tensor(g, `${n.query}.weight`, [H, H]), w.tensor(g, `${n.query}.bias`, [H]), g.reshape(queries, [-1, H]), H), 1); // [NH, HD, B]
+      const ctx = firstRowAttention(g, w, n, cfg, q, true, (u) => {
         const scores = g.op("FusedMatMul", [u, rows], { transB: 1, alpha: { float: 1 / Math.sqrt(HD) } }, MS_DOMAIN); // [NH, B, R]
         return g.matmul(g.op("Softmax", [g.add(scores, maskFirst)], { axis: -1 }), rows); // [NH, B, H]
       }); // [NH, B, HD]
       ctxT = g.reshape(g.transpose(ctx, [0, 2, 1]), [H, -1]);
     } else {
       // The Q, K and V projections stacked into one [3·H, H] weight and [3·H] bias.
-      const qkv = (suffix: string, dims: number[]) => w.concatRows(g, ["query", "key", "value"].map((n) => `${s}.${n}.${suffix}`), dims, `${s}.qkv.${suffix}`);
+      const qkv = (suffix: string, dims: number[]) => w.concatRows(g, [n.query, n.key, n.value].map((t) => `${t}.${suffix}`), dims, `${n.qkv}.${suffix}`);
       const [q, k, v] = g.node("Split", [perHead(project(qkv("weight", [H, H]), qkv("bias", [H]), rows, 3 * H), 3)], { count: 3, attrs: { axis: 0 }, prefix: "qkv" }); // [NH, HD, R]
       const scores = g.op("FusedMatMul", [q, k], { transA: 1, alpha: { float: 1 / Math.sqrt(HD) } }, MS_DOMAIN); // [NH, R, R]
       const probs = g.op("Softmax", [g.add(scores, maskAll)], { axis: -1 });
       ctxT = g.reshape(g.op("FusedMatMul", [v, probs], { transB: 1 }, MS_DOMAIN), [H, -1]);
     }
-    const o = `${p}.attention.output`;
     // The context is already [in, R]: a Gemm without transB.
-    const attnOutT = g.op("Gemm", [w.tensor(g, `${o}.dense.weight`, [H, H]), ctxT, column(w.tensor(g, `${o}.dense.bias`, [H]), H)]);
-    const attnOut = layerNorm(g, w, g.add(toRows(attnOutT, queries), queries), `${o}.LayerNorm`, cfg); // (B,Tq,H)
-    const hiddenT = act(project(w.tensor(g, `${p}.intermediate.dense.weight`, [I, H]), w.tensor(g, `${p}.intermediate.dense.bias`, [I]), g.reshape(attnOut, [-1, H]), I));
-    const outT = g.op("Gemm", [w.tensor(g, `${p}.output.dense.weight`, [H, I]), hiddenT, column(w.tensor(g, `${p}.output.dense.bias`, [H]), H)]);
-    return layerNorm(g, w, g.add(toRows(outT, attnOut), attnOut), `${p}.output.LayerNorm`, cfg);
+    const attnOutT = g.op("Gemm", [w.tensor(g, `${n.attentionOutput}.weight`, [H, H]), ctxT, column(w.tensor(g, `${n.attentionOutput}.bias`, [H]), H)]);
+    const attnOut = layerNorm(g, w, g.add(toRows(attnOutT, queries), queries), n.attentionNorm, cfg); // (B,Tq,H)
+    const hiddenT = act(project(w.tensor(g, `${n.intermediate}.weight`, [I, H]), w.tensor(g, `${n.intermediate}.bias`, [I]), g.reshape(attnOut, [-1, H]), I));
+    const outT = g.op("Gemm", [w.tensor(g, `${n.output}.weight`, [H, I]), hiddenT, column(w.tensor(g, `${n.output}.bias`, [H]), H)]);
+    return layerNorm(g, w, g.add(toRows(outT, attnOut), attnOut), n.outputNorm, cfg);
   };
 }
 

@@ -103,7 +103,7 @@ export function prepareOnnxModel(dir: string, task: ModelTask, opts: Pick<LoadOp
     // Built even on a cache hit (cheap: no weights are read) to validate the checkpoint's shapes.
     const built = buildModelGraph(config, family, source, task, fusion, st);
     // Embeddings and the small head stay float32: they cost little time and most accuracy.
-    if (opts.quantize === "int8") quantizeMatMulWeights(built.graph, (name) => name.includes("encoder.layer."));
+    if (opts.quantize === "int8") quantizeMatMulWeights(built.graph, (name) => family.isBlockWeight(name));
     if (!isBuilt(onnxDir)) exportGraph(built.graph, onnxDir, { onProgress: opts.onBuildProgress });
     return { dir, config, family, st, onnxPath: join(onnxDir, MODEL_FILE), outputName: built.outputName, outputWidth: built.outputWidth };
   } finally {

@@ -99,11 +99,15 @@ function sumsq(g: Float32Array): number {
 }
 
 /**
- * HF Trainer's decay split (get_decay_parameter_names): parameters of LayerNorm modules and every
- * parameter with "bias" in its name get no weight decay.
+ * HF Trainer's decay split (get_decay_parameter_names): no weight decay for parameters of
+ * LayerNorm modules, nor for names (lower-cased) matching its patterns "bias", "layernorm",
+ * "rmsnorm", "(?:^|\.)norm(?:$|\.)" and "_norm(?:$|\.)". Every family's LayerNorm is named so
+ * (BERT's "LayerNorm", DistilBERT's "sa_layer_norm", ModernBERT's "attn_norm", "norm").
  */
+const NO_DECAY = /bias|layernorm|rmsnorm|(?:^|\.)norm(?:$|\.)|_norm(?:$|\.)/;
+
 export function decays(hfName: string): boolean {
-  return !(hfName.includes("bias") || hfName.includes("LayerNorm."));
+  return !NO_DECAY.test(hfName.toLowerCase());
 }
 
 /** The global L2 norm of `grads` (float64 accumulation). */

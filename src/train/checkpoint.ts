@@ -2,7 +2,7 @@
  * Training checkpoints: everything a killed run needs to continue to the same final weights as
  * an uninterrupted one — the weights (graph layout), AdamW's moments and step, and the trainer
  * state: optimizer steps done (which fixes the data position, see data.ts), training-session runs
- * (which fixes the dropout masks, see autodiff/training-graph.ts), the best validation result.
+ * (which fixes the dropout masks, see training-graph.ts), the best validation result.
  *
  * Layout: `checkpoints/step-000123/{state.safetensors, trainer.json}`, assembled in a
  * `.tmp-…` directory, fsynced and renamed into place, so a checkpoint directory exists complete

@@ -6,7 +6,7 @@
  * length-sorted batches, and scores with the same metric functions as `esci evaluate`
  * (esci/metrics), so a number in log.jsonl means what it means in a report.
  */
-import type { ForwardGraph } from "../autodiff/training-graph.js";
+import type { ForwardGraph } from "./training-graph.js";
 import type { Feed, GraphSession } from "../onnx/graph-session.js";
 import { classificationReport } from "../esci/metrics/classification.js";
 import { DEFAULT_BATCH, planBatches } from "../models/batching.js";

@@ -11,7 +11,7 @@
 import { copyFileSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../esci/io/atomic.js";
-import type { Parameter } from "../autodiff/training-graph.js";
+import type { Parameter } from "./training-graph.js";
 import { transpose2d } from "../models/weights.js";
 import { writeSafetensors, type TensorToWrite } from "../safetensors/index.js";
 import { tokenizerFiles, type InitialModel } from "./model.js";

@@ -1,12 +1,13 @@
 /**
  * Fine-tuning cross-encoders in TypeScript: `train(options)` reads and tokenizes the data, turns
  * the base checkpoint into a sequence classifier, and runs the loop (loop.ts) on ONNX Runtime with
- * the training graph autodiff/ derives from the inference builders. The output directory is a
- * Hugging Face checkpoint (the best model by validation micro-F1) plus log.jsonl and checkpoints/.
+ * the training graph (training-graph.ts: the inference builders' forward graph, differentiated by
+ * autodiff/). The output directory is a Hugging Face checkpoint (the best model by validation
+ * micro-F1) plus log.jsonl and checkpoints/.
  *
  * Files: options.ts (recipe, defaults) → model.ts (base → classifier) → data.ts (pairs → token
  * batches) → loop.ts (the loop) using schedule.ts, adamw.ts, evaluate.ts, checkpoint.ts,
- * export.ts, log.ts.
+ * export.ts, log.ts; training-graph.ts builds the graphs the loop runs.
  */
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
@@ -25,6 +26,17 @@ export { linearScheduleLr, warmupSteps } from "./schedule.js";
 export { EncodedDataset, epochOrder, holdOutGroups, makeBatch, readLabeledPairs, type LabeledPair } from "./data.js";
 export { initialModel, type InitialModel } from "./model.js";
 export { exportCheckpoint, hfTensors } from "./export.js";
+export {
+  buildEvalGraph,
+  buildTrainingGraph,
+  NO_DROPOUT,
+  uniformDropout,
+  type DropoutRates,
+  type ForwardGraph,
+  type Parameter,
+  type TrainingGraph,
+  type TrainingGraphOptions,
+} from "./training-graph.js";
 export { TrainLog, type LogEntry } from "./log.js";
 export type { EvalResult } from "./evaluate.js";
 

@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { existsSync, mkdirSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
-import { buildEvalGraph, buildTrainingGraph, configDropout, type DropoutRates, type Parameter } from "../autodiff/training-graph.js";
+import { buildEvalGraph, buildTrainingGraph, uniformDropout, type DropoutRates, type Parameter } from "./training-graph.js";
 import { GraphSession, type Feed } from "../onnx/graph-session.js";
 import { AdamW, clipCoefficient, decays, gradNorm, TORCH_ADAMW } from "./adamw.js";
 import { ParamMemory } from "./param-memory.js";
@@ -95,7 +95,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainSummary> {
   const ckptDir = join(o.output, "checkpoints");
   const log = new TrainLog(join(o.output, "log.jsonl"));
   mkdirSync(o.output, { recursive: true });
-  const rates: DropoutRates = o.dropout === undefined ? configDropout(model.config) : { hidden: o.dropout, attention: o.dropout, classifier: o.dropout };
+  const rates: DropoutRates = o.dropout === undefined ? model.family.dropoutRates(model.config) : uniformDropout(o.dropout);
 
   // ---- state: fresh from the base checkpoint, or the latest training checkpoint
   const evalGraph = buildEvalGraph(model.config, model.family, model.source);

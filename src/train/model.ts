@@ -20,9 +20,9 @@ import { resolveModel } from "../hub/resolve.js";
 import { parseConfig, readConfig, type EncoderConfig } from "../models/config.js";
 import type { ModelFamily } from "../models/family.js";
 import { mulberry32, normalArray } from "../models/random-checkpoint.js";
+import { checkpointSource } from "../models/loader.js";
 import { familyFor } from "../models/registry.js";
 import type { TensorSource } from "../models/weights.js";
-import { openCheckpoint } from "../safetensors/index.js";
 
 export interface InitialModel {
   /** Where the base model's files are (config, tokenizer). */
@@ -43,18 +43,6 @@ export interface InitialModel {
 function classifierArchitecture(cfg: EncoderConfig, family: ModelFamily): string {
   const base = cfg.architectures[0]?.replace(/(Model|ForMaskedLM|ForPreTraining)$/, "ForSequenceClassification");
   return base && family.classifierArchitectures.includes(base) ? base : family.classifierArchitectures[0];
-}
-
-function checkpointSource(dir: string): TensorSource & { close(): void } {
-  const ckpt = openCheckpoint(dir);
-  return {
-    description: ckpt.indexFile ?? ckpt.files[0],
-    has: (n) => ckpt.has(n),
-    shape: (n) => [...ckpt.info(n).shape],
-    readFloat32: (n) => ckpt.readFloat32(n),
-    names: () => ckpt.tensorNames(),
-    close: () => ckpt.close(),
-  };
 }
 
 /** `base` with tensors renamed (old name → new name) and extra in-memory tensors added. */
@@ -94,9 +82,9 @@ export async function initialModel(base: string, opts: { labels?: string[]; seed
   const ckpt = checkpointSource(baseDir);
   try {
     const arch = baseCfg.architectures[0];
-    const hasHead = ckpt.has("classifier.weight") || ckpt.has("classifier.out_proj.weight");
+    const hasHead = ckpt.has(family.headTensor);
     const isClassifier = hasHead && (!arch || family.classifierArchitectures.includes(arch));
-    const prefix = family.prefixes[0]; // "roberta." / "bert.": the task models' encoder prefix
+    const prefix = family.prefixes[0]; // "roberta." / "bert." / "model.": the task models' encoder prefix
     const raw = { ...baseCfg.raw };
     const extra = new Map<string, { shape: number[]; data: Float32Array }>();
     let labels: string[];
@@ -112,24 +100,17 @@ export async function initialModel(base: string, opts: { labels?: string[]; seed
         throw new EsciError("UNSUPPORTED", `${base}: architecture ${arch} is neither a bare encoder nor a sequence classifier esci can train`);
       }
       labels = opts.labels ?? ["exact", "substitute", "complement", "irrelevant"];
-      const encPrefix = family.prefixes.find((p) => ckpt.has(`${p}embeddings.word_embeddings.weight`));
+      const encPrefix = family.prefixes.find((p) => ckpt.has(`${p}${family.wordEmbeddings}`));
       if (encPrefix === undefined) throw new EsciError("CORRUPT_FILE", `${ckpt.description} has no ${family.name} embeddings`);
       // a bare encoder's tensors gain the task model's prefix; MLM/pre-training heads are dropped
       rename = (n) => (encPrefix === "" && !n.startsWith(prefix) ? prefix + n : n);
-      const H = baseCfg.hiddenSize;
-      const L = labels.length;
       const rand = mulberry32(opts.seed);
       const std = baseCfg.initializerRange;
-      const linear = (name: string, out: number, inp: number) => {
-        extra.set(`${name}.weight`, { shape: [out, inp], data: normalArray(out * inp, std, rand) });
-        extra.set(`${name}.bias`, { shape: [out], data: new Float32Array(out) });
-      };
-      if (family.name === "RoBERTa") {
-        linear("classifier.dense", H, H);
-        linear("classifier.out_proj", L, H);
-      } else {
-        if (!ckpt.has(`${encPrefix}pooler.dense.weight`)) linear(`${prefix}pooler.dense`, H, H);
-        linear("classifier", L, H);
+      const renamed = new Set(ckpt.names().map(rename));
+      for (const t of family.newHead(baseCfg, labels.length, (n) => renamed.has(n))) {
+        const size = t.shape.reduce((a, b) => a * b, 1);
+        const data = t.init === "normal" ? normalArray(size, std, rand) : new Float32Array(size).fill(t.init === "ones" ? 1 : 0);
+        extra.set(t.name, { shape: t.shape, data });
       }
     }
     raw.architectures = [classifierArchitecture(baseCfg, family)];

@@ -47,6 +47,10 @@ describe("unsupported checkpoints fail with a sentence naming the problem", () =
     throwsCode(() => prepareOnnxModel(dir, "classify"), "UNSUPPORTED", /model_type "gpt2" is not supported \(supported: bert, roberta/);
   });
 
+  it("model_type is checked before any size: an unknown family is named, not its missing hidden_size", () => {
+    throwsCode(() => parseConfig({ model_type: "gpt2", n_embd: 8, n_head: 2 }), "UNSUPPORTED", /model_type "gpt2" is not supported/);
+  });
+
   it("an architecture that is not a sequence classifier", () => {
     const dir = copyFixture("tiny-roberta-esci");
     editConfig(dir, (c) => (c.architectures = ["RobertaForMaskedLM"]));

@@ -20,16 +20,16 @@ import type { EncoderConfig } from "../models/config.js";
 import { NO_FUSION, type DropoutHook, type DropoutSite } from "../models/encoder.js";
 import type { ModelFamily } from "../models/family.js";
 import type { InitializerOrigin, TensorSource, Weights } from "../models/weights.js";
-import { appendBackward } from "./backward.js";
+import { appendBackward } from "../autodiff/backward.js";
 
 export type DropoutRates = Record<DropoutSite, number>;
 
-export const NO_DROPOUT: DropoutRates = { hidden: 0, attention: 0, classifier: 0 };
-
-/** HF's rates: hidden_dropout_prob, attention_probs_dropout_prob, classifier_dropout ?? hidden. */
-export function configDropout(cfg: EncoderConfig): DropoutRates {
-  return { hidden: cfg.hiddenDropout, attention: cfg.attentionDropout, classifier: cfg.classifierDropout ?? cfg.hiddenDropout };
+/** Probability `p` at every dropout site (the `--dropout` override). */
+export function uniformDropout(p: number): DropoutRates {
+  return { hidden: p, attention: p, classifier: p, embedding: p, mlp: p };
 }
+
+export const NO_DROPOUT: DropoutRates = uniformDropout(0);
 
 export interface Parameter {
   /** Graph input name: the initializer name (HF tensor name; ":T" for a transposed linear weight). */
@@ -52,7 +52,7 @@ export interface ForwardGraph {
 export interface TrainingGraph extends ForwardGraph {
   labels: string;
   loss: string;
-  /** Gradient output names, aligned with `params`; undefined for a parameter whose gradient is exactly zero (ZERO_GRADIENT). */
+  /** Gradient output names, aligned with `params`; undefined for a parameter whose gradient is exactly zero (the family's zeroGradient). */
   grads: Array<string | undefined>;
 }
 
@@ -65,17 +65,6 @@ export interface TrainingGraphOptions {
 }
 
 const SEED_STRIDE = 2 ** 22;
-
-/**
- * Parameters whose exact gradient is zero, given a zero gradient instead of rounding noise.
- *
- * The attention key bias adds q·b_k to every key's score of a query, a constant along the
- * softmax axis, and softmax is invariant to that: the loss does not depend on b_k at all. In
- * float32 its backpropagated gradient is pure cancellation noise (~1e-9), which AdamW normalizes
- * into updates of up to lr per step — a random walk PyTorch's float32 training also takes. The
- * exact (float64) computation leaves b_k where it is, and so does esci.
- */
-export const ZERO_GRADIENT: readonly RegExp[] = [/\.attention\.self\.key\.bias$/];
 
 /** Graph weights → graph inputs, in the order the builder registered them. */
 function promoteWeights(g: GraphBuilder, weights: Weights): Parameter[] {
@@ -103,7 +92,7 @@ export function buildEvalGraph(cfg: EncoderConfig, family: ModelFamily, source: 
 }
 
 export function buildTrainingGraph(cfg: EncoderConfig, family: ModelFamily, source: TensorSource, opts: TrainingGraphOptions = {}): TrainingGraph {
-  const rates = opts.dropout ?? configDropout(cfg);
+  const rates = opts.dropout ?? family.dropoutRates(cfg);
   const base = ((opts.seed ?? 0) % SEED_STRIDE) + SEED_STRIDE; // keep seeds positive
   let nodes = 0;
   const dropout: DropoutHook = (g, x, site) => {
@@ -120,7 +109,7 @@ export function buildTrainingGraph(cfg: EncoderConfig, family: ModelFamily, sour
   // mean cross-entropy over the batch, as torch.nn.CrossEntropyLoss() in HF's ForSequenceClassification
   const [lossValue] = g.node("SoftmaxCrossEntropyLoss", [fwd.logits, labels], { count: 1, attrs: { reduction: "mean" }, prefix: "loss" });
   g.output(lossValue, "loss", DataType.FLOAT, []);
-  const frozen = (p: Parameter) => ZERO_GRADIENT.some((re) => re.test(p.origin.sources[0]));
+  const frozen = (p: Parameter) => family.zeroGradient.some((re) => re.test(p.origin.sources[0]));
   const gradOf = appendBackward(g, lossValue, fwd.params.filter((p) => !frozen(p)).map((p) => p.name));
   // Gradients are graph outputs under their own value names (no Identity copy), so the node that
   // computes one can write it straight into the trainer's preallocated buffer.
