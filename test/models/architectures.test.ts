@@ -70,19 +70,6 @@ function feeds(rows: Case[], pad: number, withTypes: boolean) {
 
 const expected = (c: Case) => (c.logits ?? c.embedding)!;
 
-/**
- * Cases where tokenizers 0.23's longest_first truncation (each side encoded only until it passes
- * the budget, the comparison on those partial lengths) gives the lone token of a 1-token budget
- * to the query and esci's older rule gives it to the product: issue 16 item 3, a tokenizer change
- * made separately. Their ids are checked once that lands (this list is then emptied); their
- * logits on the reference ids are checked like every case's.
- */
-const KNOWN_TRUNCATION_DIFFERENCES: Record<string, number[]> = {
-  "arch-modernbert-biases-esci": [24],
-  "arch-modernbert-cls-1logit": [24],
-  "arch-modernbert-mean-3label": [24],
-};
-const known = (name: string, i: number) => KNOWN_TRUNCATION_DIFFERENCES[name]?.includes(i) ?? false;
 
 before(() => isolateEsciCache());
 
@@ -97,7 +84,6 @@ for (const name of NAMES) {
       const m = prepareOnnxModel(dir, task);
       const tok = await loadTokenizer(dir, { maxPositions: m.family.maxTokens(m.config), maxLength: m.st?.maxSeqLength });
       for (const [i, c] of ref.cases.entries()) {
-        if (known(name, i)) continue;
         const enc = c.text !== undefined ? tok.encodeText(c.text, c.max_length) : tok.encodePair(c.query!, c.product!, c.max_length);
         const what = `case ${i} ${JSON.stringify(c.text ?? [c.query, c.product])} (max_length ${c.max_length ?? "default"})`;
         assert.deepEqual(enc.inputIds, c.input_ids, what);
@@ -136,8 +122,7 @@ for (const name of NAMES) {
       if (task === "classify") {
         const ce = await CrossEncoder.load(dir);
         for (const [i, c] of ref.cases.entries()) {
-          if (known(name, i)) continue;
-          const [p] = await ce.predict([[c.query!, c.product!]], { maxLength: c.max_length });
+            const [p] = await ce.predict([[c.query!, c.product!]], { maxLength: c.max_length });
           assert.ok(maxAbsDiff(p.logits, c.logits!) <= 1e-4, `case ${i}`);
         }
         await ce.dispose();
