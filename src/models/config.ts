@@ -82,6 +82,14 @@ const ACTIVATIONS: Record<string, HiddenAct> = {
   swish: "silu",
 };
 
+/** The activation config.json's `key` names (HF ACT2FN, default "gelu"), as esci computes it. */
+export function activationField(raw: Record<string, unknown>, key: string, file: string): HiddenAct {
+  const name = String(raw[key] ?? "gelu");
+  const act = ACTIVATIONS[name];
+  if (!act) throw new EsciError("UNSUPPORTED", `${file}: ${key} "${name}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(", ")})`, { file, field: key });
+  return act;
+}
+
 export function int(raw: Record<string, unknown>, key: string, file: string, fallback?: number): number {
   const v = raw[key] ?? fallback;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
@@ -137,12 +145,7 @@ export function parseConfig(raw: Record<string, unknown>, file = "config.json"):
     const k = where(field);
     return typeof k === "number" ? k : float(raw, k.key, file, k.fallback!);
   };
-  const actKey = where("hiddenAct") as { key: string };
-  const actName = String(raw[actKey.key] ?? "gelu");
-  const hiddenAct = ACTIVATIONS[actName];
-  if (!hiddenAct) {
-    throw new EsciError("UNSUPPORTED", `${file}: ${actKey.key} "${actName}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(", ")})`, { file, field: actKey.key });
-  }
+  const hiddenAct = activationField(raw, (where("hiddenAct") as { key: string }).key, file);
   const hiddenSize = intField("hiddenSize");
   const numHeads = intField("numHeads");
   if (numHeads === 0 || hiddenSize % numHeads !== 0) {

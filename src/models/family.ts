@@ -10,11 +10,18 @@ import type { ConfigKeys, EncoderConfig } from "./config.js";
 import type { DropoutHook, DropoutSite, EncoderGraphInputs, FusionOptions } from "./encoder.js";
 import type { Weights } from "./weights.js";
 
-/** A new nn.Linear of a fresh classification head: `name`.weight [out, in] and `name`.bias [out]. */
-export interface HeadLinear {
+/** A tensor of a fresh classification head and how HF's _init_weights fills it. */
+export interface HeadTensor {
   name: string;
-  out: number;
-  in: number;
+  shape: number[];
+  /** "normal": normal(0, initializer_range) (Linear weights); "zeros" (biases); "ones" (LayerNorm gains). */
+  init: "normal" | "zeros" | "ones";
+}
+
+/** nn.Linear `name` as new head tensors: weight [out, in] drawn, bias [out] zero (when it has one). */
+export function newLinear(name: string, out: number, inDim: number, bias = true): HeadTensor[] {
+  const weight: HeadTensor = { name: `${name}.weight`, shape: [out, inDim], init: "normal" };
+  return bias ? [weight, { name: `${name}.bias`, shape: [out], init: "zeros" }] : [weight];
 }
 
 export interface ModelFamily {
@@ -36,10 +43,10 @@ export interface ModelFamily {
   /** A tensor only a checkpoint with this family's classification head has (e.g. "classifier.out_proj.weight"). */
   headTensor: string;
   /**
-   * The Linear layers of a fresh head for `labels` outputs, in the order HF's _init_weights draws
-   * them; `has` says which tensors the bare encoder already holds (BERT keeps an existing pooler).
+   * The tensors of a fresh head for `labels` outputs, in the order they are drawn; `has` says
+   * which tensors the bare encoder already holds (BERT keeps an existing pooler).
    */
-  newHead(cfg: EncoderConfig, labels: number, has: (name: string) => boolean): HeadLinear[];
+  newHead(cfg: EncoderConfig, labels: number, has: (name: string) => boolean): HeadTensor[];
   /** Whether the model reads token_type_ids from its input (BERT) or uses type 0 / none (RoBERTa, DistilBERT). */
   usesTokenTypeIds: boolean;
   /** The longest input (special tokens included) the position table allows. */

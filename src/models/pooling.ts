@@ -21,6 +21,7 @@ export interface SentenceTransformerConfig {
   maxSeqLength?: number;
 }
 
+/** sentence-transformers ≤ 5's boolean keys, in the order its Pooling concatenates the modes. */
 const MODE_KEYS: Array<[string, PoolingMode | null]> = [
   ["pooling_mode_cls_token", "cls"],
   ["pooling_mode_max_tokens", "max"],
@@ -29,6 +30,9 @@ const MODE_KEYS: Array<[string, PoolingMode | null]> = [
   ["pooling_mode_weightedmean_tokens", null],
   ["pooling_mode_lasttoken", null],
 ];
+
+/** sentence-transformers 6's `pooling_mode` names (its PoolingMode literal) → esci's modes. */
+const ST6_MODES: Record<string, PoolingMode> = { cls: "cls", max: "max", mean: "mean", mean_sqrt_len_tokens: "mean_sqrt_len" };
 
 function readJson(file: string): Record<string, unknown> {
   try {
@@ -56,6 +60,14 @@ export function readSentenceTransformerConfig(dir: string): SentenceTransformerC
       const file = join(dir, m.path, "config.json");
       const cfg = readJson(file);
       modes = [];
+      if (cfg.pooling_mode !== undefined) {
+        // sentence-transformers 6 writes one key: a mode name or a list of them, in its order.
+        for (const name of [cfg.pooling_mode].flat()) {
+          const mode = ST6_MODES[String(name)];
+          if (!mode) throw new EsciError("UNSUPPORTED", `${file}: pooling_mode "${String(name)}" is not supported (supported: ${Object.keys(ST6_MODES).join(", ")})`, { file, field: "pooling_mode" });
+          modes.push(mode);
+        }
+      }
       for (const [key, mode] of MODE_KEYS) {
         if (cfg[key] !== true) continue;
         if (!mode) throw new EsciError("UNSUPPORTED", `${file}: ${key} is not supported (supported: cls, max, mean, mean_sqrt_len)`, { file, field: key });

@@ -1,6 +1,9 @@
 /** model_type (config.json) → family. Adding a family = a folder plus a row here. */
 import { EsciError } from "../errors/index.js";
 import { bert } from "./bert/index.js";
+import { distilbert } from "./distilbert/index.js";
+import { electra } from "./electra/index.js";
+import { modernbert } from "./modernbert/index.js";
 import type { ModelFamily } from "./family.js";
 import { roberta } from "./roberta/index.js";
 
@@ -9,6 +12,9 @@ export const MODEL_FAMILIES: Record<string, ModelFamily> = {
   roberta,
   "xlm-roberta": roberta,
   camembert: roberta,
+  distilbert,
+  electra,
+  modernbert,
 };
 
 export function familyFor(modelType: string, file = "config.json"): ModelFamily {

@@ -27,6 +27,8 @@ export interface TokenizerSettings {
   modelMaxLength: number | null;
   /** tokenizer_class without a trailing "Fast" ("RobertaTokenizerFast" → "RobertaTokenizer"). */
   tokenizerClass: string | null;
+  /** config.json's model_type beside the tokenizer files, when there is one (AutoTokenizer's fallback). */
+  modelType: string | null;
 }
 
 /** Above this, model_max_length means "no limit" (transformers' VERY_LARGE_INTEGER is 1e30). */
@@ -70,5 +72,5 @@ export async function readTokenizerSettings(dir: string): Promise<TokenizerSetti
   const mml = config.model_max_length;
   const modelMaxLength = typeof mml === "number" && Number.isInteger(mml) && mml > 0 && mml < UNSET_MODEL_MAX_LENGTH ? mml : null;
   const cls = typeof config.tokenizer_class === "string" ? config.tokenizer_class.replace(/Fast$/, "") : null;
-  return { config, specials, addedTokensDecoder, modelMaxLength, tokenizerClass: cls };
+  return { config, specials, addedTokensDecoder, modelMaxLength, tokenizerClass: cls, modelType: null };
 }

@@ -2,22 +2,23 @@
  * loadTokenizer: a checkpoint directory → PairTokenizer.
  *
  * tokenizer.json is used when present; otherwise the equivalent tokenizer.json object is built from
- * the slow files (slow.ts). Either way, the fast tokenizer's __init__ adjustments that transformers
- * makes from tokenizer_config.json are applied (BertTokenizerFast rebuilds its BertNormalizer from
- * explicit do_lower_case / strip_accents / tokenize_chinese_chars; RobertaTokenizerFast and
- * GPT2TokenizerFast their ByteLevel pre-tokenizer from add_prefix_space), then one
- * @huggingface/tokenizers Tokenizer encodes, with the special tokens left to frame.ts.
+ * the slow files (slow.ts). Either way the normalizer and pre-tokenizer are the ones transformers 5
+ * runs for the checkpoint's tokenizer class (classes.ts: rebuilt for known classes, the file's
+ * otherwise), built to behave as the Rust crate (components.ts); @huggingface/tokenizers provides
+ * the added tokens and the model; special tokens are left to frame.ts.
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { EsciError } from "../errors/index.js";
 import { checkMaxChars, DEFAULT_MAX_CHARS } from "./chars.js";
+import { transformersComponents } from "./classes.js";
+import { buildNormalizer, buildPreTokenizer } from "./components.js";
 import { readTokenizerSettings, type TokenizerSettings } from "./config.js";
-import { parseJsonObject, readTextIfExists, type JsonObject } from "./files.js";
+import { parseJsonObject, readJsonIfExists, readTextIfExists, type JsonObject } from "./files.js";
 import { frameFromPostProcessor } from "./frame.js";
 import { HfPairTokenizer } from "./pair-tokenizer.js";
-import { rustParityRewrite } from "./parity.js";
+import { sideEncoder } from "./side-encoder.js";
 import { buildFromSlowFiles, checkMerge } from "./slow.js";
 import type { LoadTokenizerOptions, PairTokenizer, TokenizerOrigin } from "./types.js";
 
@@ -26,9 +27,6 @@ const FALLBACK_MAX_LENGTH = 512;
 
 /** Model types @huggingface/tokenizers implements (an untyped model is left to its own inference). */
 const SUPPORTED_MODEL_TYPES = ["BPE", "WordPiece", "Unigram"];
-
-/** Tokenizer config keys through which the JS library would change the text where HF's fast tokenizers do not. */
-const SLOW_ONLY_CONFIG_KEYS = ["remove_space", "do_lowercase_and_remove_accent"];
 
 function checkPositiveInt(value: number | undefined, name: string): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
@@ -45,6 +43,8 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
     throw new EsciError("NOT_FOUND", `tokenizer directory ${dir} does not exist`, { file: dir });
   }
   const settings = await readTokenizerSettings(dir);
+  const modelType = (await readJsonIfExists(join(dir, "config.json")))?.model_type;
+  if (typeof modelType === "string") settings.modelType = modelType;
   const fastPath = join(dir, "tokenizer.json");
   const fastText = await readTextIfExists(fastPath);
   const origin = { dir, options };
@@ -77,24 +77,22 @@ function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, orig
     throw new EsciError("CORRUPT_FILE", `${source}: "added_tokens" must be a list`, { file: source, field: "added_tokens" });
   }
   checkBpeMerges(model, source);
-  const normalizer = overrideNormalizer(json.normalizer ?? null, settings.config);
-  const preTokenizer = overridePreTokenizer(json.pre_tokenizer ?? null, settings.config);
+  const { normalizer, pre_tokenizer } = transformersComponents(settings.tokenizerClass, settings.modelType, settings.config, json);
   const frame = frameFromPostProcessor(json.post_processor, source);
   const libraryJson = {
     ...json,
     added_tokens: json.added_tokens ?? [],
+    // The library only sorts added tokens by `normalized` with it; esci normalizes (components.ts).
     normalizer,
-    pre_tokenizer: preTokenizer,
-    // Special tokens are added by frame.ts after truncation, so the library never adds them;
-    // and esci never decodes, so an exotic decoder cannot stop a tokenizer from loading.
+    // esci pre-tokenizes (components.ts), adds special tokens after truncation (frame.ts), and
+    // never decodes, so an exotic decoder cannot stop a tokenizer from loading.
+    pre_tokenizer: null,
     post_processor: null,
     decoder: null,
   };
-  const libraryConfig: JsonObject = { ...settings.config };
-  for (const k of SLOW_ONLY_CONFIG_KEYS) delete libraryConfig[k];
   let tokenizer: Tokenizer;
   try {
-    tokenizer = new Tokenizer(libraryJson, libraryConfig);
+    tokenizer = new Tokenizer(libraryJson, settings.config);
   } catch (e) {
     const message = (e as Error).message;
     if (/^Unknown \w+ type/.test(message)) {
@@ -104,9 +102,8 @@ function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, orig
   }
   const limits = [options.maxLength ?? settings.modelMaxLength, options.maxPositions].filter((x): x is number => typeof x === "number");
   return new HfPairTokenizer({
-    tokenizer,
+    encodeSide: sideEncoder(tokenizer, buildNormalizer(normalizer, source), buildPreTokenizer(pre_tokenizer, source)),
     frame,
-    rewrite: rustParityRewrite(normalizer),
     defaultMaxLength: limits.length > 0 ? Math.min(...limits) : FALLBACK_MAX_LENGTH,
     padTokenId: padTokenId(tokenizer, json, settings),
     vocabSize: vocabSize(model, libraryJson.added_tokens as JsonObject[]),
@@ -114,24 +111,6 @@ function createPairTokenizer(json: JsonObject, settings: TokenizerSettings, orig
     maxChars: options.maxChars ?? DEFAULT_MAX_CHARS,
     origin,
   });
-}
-
-/** BertTokenizerFast.__init__: explicit do_lower_case / strip_accents / tokenize_chinese_chars win. */
-function overrideNormalizer(normalizer: unknown, config: JsonObject): unknown {
-  const n = normalizer as JsonObject | null;
-  if (!n || n.type !== "BertNormalizer") return normalizer;
-  const out = { ...n };
-  if (typeof config.do_lower_case === "boolean") out.lowercase = config.do_lower_case;
-  if (config.strip_accents === null || typeof config.strip_accents === "boolean") out.strip_accents = config.strip_accents;
-  if (typeof config.tokenize_chinese_chars === "boolean") out.handle_chinese_chars = config.tokenize_chinese_chars;
-  return out;
-}
-
-/** RobertaTokenizerFast / GPT2TokenizerFast.__init__: an explicit add_prefix_space wins. */
-function overridePreTokenizer(preTokenizer: unknown, config: JsonObject): unknown {
-  const p = preTokenizer as JsonObject | null;
-  if (!p || p.type !== "ByteLevel" || typeof config.add_prefix_space !== "boolean") return preTokenizer;
-  return { ...p, add_prefix_space: config.add_prefix_space };
 }
 
 /** The Rust BPE builder refuses merges whose parts or result are not in the vocab; so do we. */

@@ -1,22 +1,20 @@
 /**
- * The PairTokenizer over @huggingface/tokenizers: each side is encoded without special tokens by
- * the library, truncated with the Rust longest_first rule, then framed with the special tokens
- * read from tokenizer.json's post-processor (frame.ts). Each text is first cut to `maxChars`
- * characters (chars.ts).
+ * The PairTokenizer: each side is encoded without special tokens (side-encoder.ts, with
+ * tokenizers 0.23's early exit at max_length), truncated with the Rust longest_first rule on those
+ * partial lengths, then framed with the special tokens read from tokenizer.json's post-processor
+ * (frame.ts). Each text is first cut to `maxChars` characters (chars.ts).
  */
-import type { Tokenizer } from "@huggingface/tokenizers";
 import { EsciError } from "../errors/index.js";
 import { capChars } from "./chars.js";
 import { applyFrame, type Frame } from "./frame.js";
 import { padBatch } from "./padding.js";
-import type { TextRewrite } from "./parity.js";
+import { earlyExitLength, type SideEncode, type SideEncoding } from "./side-encoder.js";
 import { longestFirstLengths } from "./truncation.js";
 import type { Encoding, PaddedBatch, PairTokenizer, TextPair, TokenizerOrigin } from "./types.js";
 
 export interface PairTokenizerParts {
-  tokenizer: Tokenizer;
+  encodeSide: SideEncode;
   frame: Frame;
-  rewrite: TextRewrite | null;
   defaultMaxLength: number;
   padTokenId: number;
   vocabSize: number;
@@ -25,10 +23,8 @@ export interface PairTokenizerParts {
   origin: TokenizerOrigin;
 }
 
-const NO_SPECIAL_TOKENS = { add_special_tokens: false } as const;
-
 // Short texts (queries above all: an ESCI batch repeats each query across many products) are
-// cached text → ids. Cached arrays are only ever read. The cache is emptied when full, which is
+// cached text → their whole encoding (cut at the early-exit point per call). Cached arrays are only ever read. The cache is emptied when full, which is
 // cheaper than LRU bookkeeping and enough for a hot set of queries.
 const CACHE_MAX_TEXT_LENGTH = 128;
 const CACHE_MAX_ENTRIES = 8192;
@@ -40,15 +36,13 @@ export class HfPairTokenizer implements PairTokenizer {
   readonly source: string;
   readonly maxChars: number;
   readonly origin: TokenizerOrigin;
-  private readonly tokenizer: Tokenizer;
+  private readonly encodeSide: SideEncode;
   private readonly frame: Frame;
-  private readonly rewrite: TextRewrite | null;
-  private readonly cache = new Map<string, number[]>();
+  private readonly cache = new Map<string, SideEncoding>();
 
   constructor(parts: PairTokenizerParts) {
-    this.tokenizer = parts.tokenizer;
+    this.encodeSide = parts.encodeSide;
     this.frame = parts.frame;
-    this.rewrite = parts.rewrite;
     this.defaultMaxLength = parts.defaultMaxLength;
     this.padTokenId = parts.padTokenId;
     this.vocabSize = parts.vocabSize;
@@ -57,23 +51,25 @@ export class HfPairTokenizer implements PairTokenizer {
     this.origin = parts.origin;
   }
 
-  /** Token ids of one side, no special tokens. Read-only: the array may be shared via the cache. */
-  private ids(text: string): readonly number[] {
+  /**
+   * Token ids of one side, no special tokens, and how many of them tokenizers 0.23 has when its
+   * early exit stops at `limit` tokens. Read-only: the array may be shared via the cache.
+   */
+  private ids(text: string, limit: number): { ids: readonly number[]; length: number } {
     if (typeof text !== "string") {
       throw new EsciError("INVALID_INPUT", `expected a string to tokenize, got ${text === null ? "null" : typeof text}`);
     }
-    const cacheable = text.length <= CACHE_MAX_TEXT_LENGTH;
-    if (cacheable) {
-      const hit = this.cache.get(text);
-      if (hit !== undefined) return hit;
+    if (text.length > CACHE_MAX_TEXT_LENGTH) {
+      const enc = this.encodeSide(capChars(text, this.maxChars), limit);
+      return { ids: enc.ids, length: enc.ids.length };
     }
-    const capped = capChars(text, this.maxChars);
-    const ids = this.tokenizer.encode(this.rewrite ? this.rewrite(capped) : capped, NO_SPECIAL_TOKENS).ids;
-    if (cacheable) {
+    let enc = this.cache.get(text);
+    if (enc === undefined) {
+      enc = this.encodeSide(text, Infinity);
       if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
-      this.cache.set(text, ids);
+      this.cache.set(text, enc);
     }
-    return ids;
+    return { ids: enc.ids, length: earlyExitLength(enc, limit) };
   }
 
   private checkMaxLength(maxLength: number, added: number): void {
@@ -89,10 +85,10 @@ export class HfPairTokenizer implements PairTokenizer {
   encodePair(query: string, product: string, maxLength: number = this.defaultMaxLength): Encoding {
     const added = this.frame.addedPair;
     this.checkMaxLength(maxLength, added);
-    const a = this.ids(query);
-    const b = this.ids(product);
+    const a = this.ids(query, maxLength);
+    const b = this.ids(product, maxLength);
     const [n1, n2] = longestFirstLengths(a.length, b.length, maxLength - added);
-    return applyFrame(this.frame.pair, a, n1, b, n2);
+    return applyFrame(this.frame.pair, a.ids, n1, b.ids, n2);
   }
 
   encodePairs(pairs: readonly TextPair[], maxLength: number = this.defaultMaxLength): Encoding[] {
@@ -104,8 +100,8 @@ export class HfPairTokenizer implements PairTokenizer {
   encodeText(text: string, maxLength: number = this.defaultMaxLength): Encoding {
     const added = this.frame.addedSingle;
     this.checkMaxLength(maxLength, added);
-    const a = this.ids(text);
-    return applyFrame(this.frame.single, a, Math.min(a.length, maxLength - added), null, 0);
+    const a = this.ids(text, maxLength);
+    return applyFrame(this.frame.single, a.ids, Math.min(a.length, maxLength - added), null, 0);
   }
 
   encodeTexts(texts: readonly string[], maxLength: number = this.defaultMaxLength): Encoding[] {

@@ -107,9 +107,10 @@ export async function initialModel(base: string, opts: { labels?: string[]; seed
       const rand = mulberry32(opts.seed);
       const std = baseCfg.initializerRange;
       const renamed = new Set(ckpt.names().map(rename));
-      for (const l of family.newHead(baseCfg, labels.length, (n) => renamed.has(n))) {
-        extra.set(`${l.name}.weight`, { shape: [l.out, l.in], data: normalArray(l.out * l.in, std, rand) });
-        extra.set(`${l.name}.bias`, { shape: [l.out], data: new Float32Array(l.out) });
+      for (const t of family.newHead(baseCfg, labels.length, (n) => renamed.has(n))) {
+        const size = t.shape.reduce((a, b) => a * b, 1);
+        const data = t.init === "normal" ? normalArray(size, std, rand) : new Float32Array(size).fill(t.init === "ones" ? 1 : 0);
+        extra.set(t.name, { shape: t.shape, data });
       }
     }
     raw.architectures = [classifierArchitecture(baseCfg, family)];

@@ -126,11 +126,34 @@ describe("unknown kinds → UNSUPPORTED", () => {
     await assert.rejects(loadTokenizer(dir), esciError("UNSUPPORTED", join(dir, "tokenizer.json"), "WordLevel"));
   });
 
-  it("an unknown normalizer type", async () => {
+  it("an unknown normalizer or pre-tokenizer type, where the file's own is used", async () => {
+    // PreTrainedTokenizerFast runs tokenizer.json as written (transformers 5).
+    const config = { ...readJson(join(modelDir("tiny-roberta-esci"), "tokenizer_config.json")), tokenizer_class: "PreTrainedTokenizerFast" };
+    const json = robertaJson();
+    json.normalizer = { type: "FancyNormalizer" };
+    const dir = temp("tiny-roberta-esci", { write: { "tokenizer.json": json, "tokenizer_config.json": config } });
+    await assert.rejects(loadTokenizer(dir), esciError("UNSUPPORTED", join(dir, "tokenizer.json"), "FancyNormalizer"));
+    const json2 = robertaJson();
+    json2.pre_tokenizer = { type: "FancySplit" };
+    const dir2 = temp("tiny-roberta-esci", { write: { "tokenizer.json": json2, "tokenizer_config.json": config } });
+    await assert.rejects(loadTokenizer(dir2), esciError("UNSUPPORTED", join(dir2, "tokenizer.json"), "FancySplit"));
+  });
+
+  it("a known class ignores the file's normalizer, as transformers 5 rebuilds it", async () => {
+    // RobertaTokenizer (tiny-roberta-esci's class) has no normalizer in transformers 5.
     const json = robertaJson();
     json.normalizer = { type: "FancyNormalizer" };
     const dir = temp("tiny-roberta-esci", { write: { "tokenizer.json": json } });
-    await assert.rejects(loadTokenizer(dir), esciError("UNSUPPORTED", join(dir, "tokenizer.json"), "FancyNormalizer"));
+    const plain = await loadTokenizer(modelDir("tiny-roberta-esci"));
+    assert.deepEqual((await loadTokenizer(dir)).encodeText("Water Bottle").inputIds, plain.encodeText("Water Bottle").inputIds);
+  });
+
+  it("a Precompiled charsmap that is not one", async () => {
+    const config = { ...readJson(join(modelDir("tiny-roberta-esci"), "tokenizer_config.json")), tokenizer_class: "PreTrainedTokenizerFast" };
+    const json = robertaJson();
+    json.normalizer = { type: "Precompiled", precompiled_charsmap: Buffer.from([200, 0, 0, 0, 1, 2]).toString("base64") };
+    const dir = temp("tiny-roberta-esci", { write: { "tokenizer.json": json, "tokenizer_config.json": config } });
+    await assert.rejects(loadTokenizer(dir), esciError("CORRUPT_FILE", join(dir, "tokenizer.json"), "precompiled_charsmap", "trie size 200"));
   });
 
   it("an unknown post-processor type", async () => {

@@ -74,17 +74,31 @@ describe("pair truncation through the tokenizer", async () => {
       assert.deepEqual(swapped.inputIds, frame(b.slice(0, 20 - a.length), a));
     });
 
-    it(`${name}: both sides cut to half, odd token to the longer side`, () => {
-      const a = side(tok, long);
-      const b = side(tok, longer);
-      assert.ok(a.length > 10 && b.length > a.length);
-      for (const budget of [15, 16, 21]) {
+    it(`${name}: both sides long: halves of the budget, the odd token to the side longer at the early exit`, () => {
+      // tokenizers 0.23 encodes each side word by word only until it has max_length ids, and
+      // longest_first compares those partial lengths. Query words of 2 tokens overshoot an odd
+      // max_length by one; product words of 1 token stop exactly at it. So with an odd max_length
+      // (RoBERTa: budget + 4) the query, though far shorter in full, is the longer side and gets
+      // the odd token, where the pre-0.23 rule gave it to the product; with an even one (BERT:
+      // budget + 3) both stop at max_length and the second side gets it.
+      const words = (w: string, n: number) => Array(n).fill(w).join(" ");
+      const additive = (w: string, per: number) => side(tok, words(w, 30)).length === 30 * per;
+      const two = ["headphones", "bottle", "waterproof", "bluetooth", "wireless", "stainless", "charging"].find((w) => additive(w, 2));
+      const one = ["a", "the", "and", "for", "with"].find((w) => additive(w, 1));
+      assert.ok(two && one, "a 2-token and a 1-token word in the fixture vocabulary");
+      const query = words(two, 30);
+      const product = words(one, 200);
+      const a = side(tok, query);
+      const b = side(tok, product);
+      for (const budget of [15, 21]) {
         const half = Math.floor(budget / 2);
-        assert.deepEqual(tok.encodePair(long, longer, budget + added).inputIds, frame(a.slice(0, half), b.slice(0, budget - half)), `@${budget}`);
-        assert.deepEqual(tok.encodePair(longer, long, budget + added).inputIds, frame(b.slice(0, budget - half), a.slice(0, half)), `swapped @${budget}`);
+        const maxLength = budget + added;
+        const expected = (maxLength % 2 === 1 ? [half + 1, half] : [half, half + 1]) as [number, number];
+        assert.deepEqual(tok.encodePair(query, product, maxLength).inputIds, frame(a.slice(0, expected[0]), b.slice(0, expected[1])), `@${budget}`);
       }
-      // Equal lengths: no swap, so the second side gets the odd token.
-      assert.deepEqual(tok.encodePair(long, long, 15 + added).inputIds, frame(a.slice(0, 7), a.slice(0, 8)));
+      // Equal partial lengths (1-token words on both sides): no swap, the second side gets it.
+      const c = side(tok, words(one, 50));
+      assert.deepEqual(tok.encodePair(words(one, 50), words(one, 200), 15 + added).inputIds, frame(c.slice(0, 7), b.slice(0, 8)));
     });
 
     it(`${name}: an empty query / product is still a pair member`, () => {

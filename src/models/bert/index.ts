@@ -7,7 +7,7 @@
 import type { GraphBuilder } from "../../onnx/graph.js";
 import type { EncoderConfig } from "../config.js";
 import { BERT_LAYOUT, embeddingSum, linear, postLnEncoder, type DropoutHook, type EncoderGraphInputs } from "../encoder.js";
-import type { ModelFamily } from "../family.js";
+import { newLinear, type ModelFamily } from "../family.js";
 import type { Weights } from "../weights.js";
 
 /** Rows 0…T-1 of the absolute position table: (T,H), broadcast over the batch. */
@@ -37,8 +37,8 @@ export const bert: ModelFamily = {
   classifierArchitectures: ["BertForSequenceClassification"],
   headTensor: "classifier.weight",
   newHead: (cfg, labels, has) => [
-    ...(has("bert.pooler.dense.weight") ? [] : [{ name: "bert.pooler.dense", out: cfg.hiddenSize, in: cfg.hiddenSize }]),
-    { name: "classifier", out: labels, in: cfg.hiddenSize },
+    ...(has("bert.pooler.dense.weight") ? [] : newLinear("bert.pooler.dense", cfg.hiddenSize, cfg.hiddenSize)),
+    ...newLinear("classifier", labels, cfg.hiddenSize),
   ],
   usesTokenTypeIds: true,
   maxTokens: (cfg) => cfg.maxPositionEmbeddings,

@@ -11,7 +11,7 @@ import { DataType } from "../../onnx/proto.js";
 import { bert, bertDropout, tokenTypeRows } from "../bert/index.js";
 import type { EncoderConfig } from "../config.js";
 import { BERT_LAYOUT, embeddingSum, linear, postLnEncoder, type DropoutHook, type EncoderGraphInputs } from "../encoder.js";
-import type { ModelFamily } from "../family.js";
+import { newLinear, type ModelFamily } from "../family.js";
 import type { Weights } from "../weights.js";
 
 /** Positions counted over non-pad tokens from padding_idx + 1 (pads keep padding_idx), gathered: (B,T,H). */
@@ -44,10 +44,7 @@ export const roberta: ModelFamily = {
   wordEmbeddings: bert.wordEmbeddings,
   classifierArchitectures: ["RobertaForSequenceClassification", "XLMRobertaForSequenceClassification", "CamembertForSequenceClassification"],
   headTensor: "classifier.out_proj.weight",
-  newHead: (cfg, labels) => [
-    { name: "classifier.dense", out: cfg.hiddenSize, in: cfg.hiddenSize },
-    { name: "classifier.out_proj", out: labels, in: cfg.hiddenSize },
-  ],
+  newHead: (cfg, labels) => [...newLinear("classifier.dense", cfg.hiddenSize, cfg.hiddenSize), ...newLinear("classifier.out_proj", labels, cfg.hiddenSize)],
   usesTokenTypeIds: false,
   maxTokens: (cfg) => cfg.maxPositionEmbeddings - cfg.padTokenId - 1,
 
