@@ -165,7 +165,12 @@ describe("esci serve (process)", () => {
           if (r.status === 0) return;
         }
       });
-      await new Promise((r) => setTimeout(r, 400));
+      // Kill once the load is being served (not after a fixed delay, which a busy machine can
+      // outlast before the first answer).
+      while (!statuses.includes(200)) {
+        assert.ok(!statuses.includes(0), "the server stopped answering before the kill");
+        await new Promise((r) => setTimeout(r, 10));
+      }
       first.child.kill("SIGKILL");
       assert.equal(await exited(first.child), null);
       stop = true;
