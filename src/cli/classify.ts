@@ -9,6 +9,7 @@ import { EsciError, isEsciError } from "../errors/index.js";
 import { classifyFile } from "../esci/classify.js";
 import type { DatasetVersion } from "../esci/dataset.js";
 import type { OnError } from "../esci/issues.js";
+import { parseEsciLabel } from "../esci/labels.js";
 import { checkOutputPath } from "../io/output-path.js";
 import { ResumableOutput } from "../io/resumable.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
@@ -132,10 +133,11 @@ async function run(argv: string[]): Promise<number> {
   try {
     if (input === undefined) {
       const [pred] = await model.predict([[query as string, product as string]], { maxLength });
-      if (bool(p, "json")) process.stdout.write(JSON.stringify(pred) + "\n");
+      const esci = parseEsciLabel(pred.label);
+      if (bool(p, "json")) process.stdout.write(JSON.stringify({ ...pred, ...(esci ? { esci } : {}) }) + "\n");
       else {
         const w = Math.max(...Object.keys(pred.probs).map((k) => k.length));
-        const lines = [`label: ${pred.label}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
+        const lines = [`label: ${pred.label}${esci && esci !== pred.label ? ` (ESCI ${esci})` : ""}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
         process.stdout.write(lines.join("\n") + "\n");
       }
       return 0;

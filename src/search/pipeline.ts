@@ -26,9 +26,12 @@ export interface SearchHit {
   title: string;
   /** Expected gain after reranking; the stage-1 (RRF) score without. */
   score: number;
-  /** Arg-max ESCI label of the cross-encoder (absent without reranking). */
-  label?: EsciLabel;
-  probs?: Record<EsciLabel, number>;
+  /** Arg-max label of the cross-encoder, its id2label name (absent without reranking). */
+  label?: string;
+  /** That label's ESCI letter. */
+  esci?: EsciLabel;
+  /** Probabilities keyed by the cross-encoder's label names. */
+  probs?: Record<string, number>;
   /** 1-based rank after stage 1. */
   stage1_rank: number;
   stage1_score: number;
@@ -153,10 +156,11 @@ export class SearchPipeline {
   }
 
   /**
-   * Stage 2: cross-encoder predictions for (query, product) pairs, as ESCI letters, with the
-   * expected gain of each. Input order is kept; sorting is the caller's.
+   * Stage 2: cross-encoder predictions for (query, product) pairs — the label's name and ESCI
+   * letter, probabilities by label name — with the expected gain of each. Input order is kept;
+   * sorting is the caller's.
    */
-  async rerank(query: string, products: readonly CatalogProduct[], options: RerankOptions = {}): Promise<{ label: EsciLabel; probs: Record<EsciLabel, number>; gain: number }[]> {
+  async rerank(query: string, products: readonly CatalogProduct[], options: RerankOptions = {}): Promise<{ label: string; esci: EsciLabel; probs: Record<string, number>; gain: number }[]> {
     if (!this.scorer || !this.scorerLabels) throw new EsciError("INVALID_ARGUMENT", "reranking needs a cross-encoder (--rerank-model M), or use --no-rerank");
     const gains = resolveGains(options.gains);
     const text = productText(options.productTemplate ?? DEFAULT_RERANK_TEMPLATE);
@@ -169,11 +173,11 @@ export class SearchPipeline {
     return preds.map((pred) => {
       const probs = { E: 0, S: 0, C: 0, I: 0 } as Record<EsciLabel, number>;
       letters.forEach((l, i) => (probs[l] += pred.probs[this.scorer!.labels[i]] ?? 0));
-      let label: EsciLabel = letters[0];
-      for (const l of letters) if (probs[l] > probs[label]) label = l;
+      let esci: EsciLabel = letters[0];
+      for (const l of letters) if (probs[l] > probs[esci]) esci = l;
       let gain = 0;
       for (const l of letters) gain += probs[l] * gains[l];
-      return { label, probs, gain };
+      return { label: pred.label, esci, probs: pred.probs, gain };
     });
   }
 
@@ -211,10 +215,11 @@ export class SearchPipeline {
       hits.forEach((h, i) => {
         h.score = preds[i].gain;
         h.label = preds[i].label;
+        h.esci = preds[i].esci;
         h.probs = preds[i].probs;
       });
       hits.sort((a, b) => b.score - a.score || a.stage1_rank - b.stage1_rank);
-      if (options.only) hits = hits.filter((h) => h.label === options.only);
+      if (options.only) hits = hits.filter((h) => h.esci === options.only);
     }
     return hits.slice(0, k);
   }

@@ -33,7 +33,7 @@ function hitBody(h: SearchHit, i: number): SearchHitBody {
     id: h.id,
     title: h.title,
     score: h.score,
-    ...(h.label !== undefined ? { label: h.label, probs: h.probs } : {}),
+    ...(h.label !== undefined ? { label: h.label, esci: h.esci, probs: h.probs } : {}),
     stage1_rank: h.stage1_rank,
     stage1_score: h.stage1_score,
     ...(h.bm25_rank !== undefined ? { bm25_rank: h.bm25_rank } : {}),
