@@ -55,16 +55,21 @@ export async function explainKeptPartial(e: unknown, output: string): Promise<un
   const partial = ResumableOutput.partialPath(output);
   const marker = ResumableOutput.markerPath(output);
   if (isEsciError(e) && e.code === "CONFLICT") return e; // a refused --resume: its message says what to do
-  let rows: number;
+  let rows = 0;
   try {
     rows = (JSON.parse(await readFile(marker, "utf8")) as { consumed: number }).consumed;
   } catch {
+    // no marker: nothing was committed
+  }
+  if (rows === 0) {
     if ((await stat(partial).catch(() => undefined))?.size === 0) await rm(partial, { force: true });
+    await rm(marker, { force: true });
     return e;
   }
   const note =
     `${partial} keeps the ${rows.toLocaleString("en-US")} rows finished before the failure: ` +
-    `fix the cause and rerun the same command with --resume to continue from there, or delete ${partial} and ${marker}`;
+    `fix the cause and rerun the same command with --resume to continue from there (add --on-error skip to skip bad rows), ` +
+    `or delete ${partial} and ${marker}`;
   if (isEsciError(e)) return new EsciError(e.code, `${e.message}\n${note}`, e.details, { cause: e });
   process.stderr.write(`esci: ${note}\n`);
   return e;

@@ -121,17 +121,20 @@ export async function runStoreTask1(
   p: Parsed,
   o: { data: string; filter: EsciFilter; rerankModel?: string; noRerank?: boolean; template?: string },
 ): Promise<{ result: StoreTask1Result; text: string }> {
+  const numbers = {
+    candidates: num(p, "candidates", { integer: true, min: 1, max: 10_000 }),
+    batchSize: num(p, "batch-size", { integer: true, min: 1 }),
+    maxLength: num(p, "max-length", { integer: true, min: 3 }),
+  };
   const { pipeline, dispose } = await openPipeline(p, { rerank: !o.noRerank, rerankModel: o.rerankModel });
   const bar = new ProgressBar({ label: "evaluate", unit: "queries", quiet: bool(p, "quiet") });
   try {
     const result = await evaluateStoreTask1(pipeline, {
       data: o.data,
       ...o.filter,
-      candidates: num(p, "candidates", { integer: true, min: 1, max: 10_000 }),
+      ...numbers,
       noRerank: o.noRerank,
       productTemplate: o.template,
-      batchSize: num(p, "batch-size", { integer: true, min: 1 }),
-      maxLength: num(p, "max-length", { integer: true, min: 3 }),
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.finish();

@@ -100,6 +100,8 @@ async function run(argv: string[]): Promise<number> {
     throw new EsciError("INVALID_ARGUMENT", `--max-queue (${queue.maxQueuedRows}) must be at least --max-pairs (${limits.maxPairs}), or a full-size request could never be queued`);
   }
   const drainSeconds = num(p, "drain-timeout", { min: 0 }) ?? 30;
+  const host = str(p, "host") ?? "127.0.0.1";
+  const port = num(p, "port", { integer: true, min: 0, max: 65535 }) ?? 8080;
 
   const load = async (): Promise<LoadedParts> => {
     let store: CatalogStore | undefined;
@@ -124,8 +126,8 @@ async function run(argv: string[]): Promise<number> {
     for (const s of ["SIGTERM", "SIGINT"] as const) process.once(s, () => resolve(s));
   });
   const server = await startServer({
-    host: str(p, "host") ?? "127.0.0.1",
-    port: num(p, "port", { integer: true, min: 0, max: 65535 }) ?? 8080,
+    host,
+    port,
     settings: { limits, apiKeys, cors: list(str(p, "cors")), reportsDir },
     queue,
     load,

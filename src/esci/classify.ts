@@ -7,7 +7,10 @@
  * batches as an uninterrupted one (the same padding, hence the same numbers from a real model)
  * and its output file is byte-identical. Skipped rows are tracked as committed (rows up to the
  * last commit, saved in the marker) and pending (read ahead, re-read on resume), so a resumed run
- * neither loses nor double-counts them.
+ * neither loses nor double-counts them. A run that fails (a bad row under --on-error fail, a
+ * scorer error) commits the rows it finished before rethrowing, so a resume starts right there.
+ * `on error` is not part of the resume fingerprint: rows before the failure were all valid, so a
+ * run stopped by a bad row may go on with skipping turned on and match a skipping run from the start.
  */
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -68,7 +71,6 @@ async function fingerprintOf(o: ClassifyFileOptions): Promise<string> {
     "batch size": o.batchSize,
     "chunk size": o.chunkSize ?? 1024,
     "max length": o.maxLength,
-    "on error": o.onError ?? "fail",
     locale: o.locale,
     split: o.split,
     version: o.version,
@@ -164,6 +166,10 @@ export async function classifyFile(scorer: PairScorer, options: ClassifyFileOpti
     lastRow = Number.MAX_SAFE_INTEGER;
     await out.finish(consumed, commitState());
     return { written, resumedFrom: out.resumed?.consumed ?? 0, alreadyComplete: false, skipped: committed.toJSON() };
+  } catch (e) {
+    // Keep every row finished before the failure (best effort: the failure may be the disk itself).
+    if (consumed > 0) await out.commit(consumed, commitState()).catch(() => {});
+    throw e;
   } finally {
     await out.close();
   }

@@ -146,6 +146,12 @@ describe("esci index / search / substitutes", () => {
     const written = JSON.parse(readFileSync(join(report, "metrics.json"), "utf8"));
     assert.equal(written.task1_store.stage1.ndcg, result.stage1.ndcg);
     assert.equal(written.task1_store.reranked.ndcg, result.reranked!.ndcg);
+    // …and report.html, as the help says, with the same figures.
+    assert.match(cli.err, /wrote .*metrics\.json and .*report\.html/);
+    const html = readFileSync(join(report, "report.html"), "utf8");
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.ok(html.includes(result.stage1.ndcg.toFixed(4)) && html.includes(result.reranked!.ndcg.toFixed(4)));
+    assert.ok(result.per_query.every((q) => html.includes(`<td>${q.query_id}</td>`)));
   });
 
   it("--reindex switches models; --delete removes products; --status reports an interrupted run", async () => {
