@@ -32,7 +32,7 @@ before(() => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-describe("empty inputs are 'no rows in FILE' in every format and command", { timeout: 300_000 }, () => {
+describe("empty inputs are 'no rows in FILE' in every format and command", { timeout: 900_000 }, () => {
   const expectNoRows = async (file: string, args: string[]): Promise<void> => {
     const path = join(work, file);
     const r = await esci(...args.map((a) => (a === "FILE" ? path : a)), "--quiet");
@@ -69,7 +69,7 @@ function bigPairs(n: number, badRow?: number): string {
   return lines.join("\n") + "\n";
 }
 
-describe("classify: bad rows, failed runs and --resume", { timeout: 300_000 }, () => {
+describe("classify: bad rows, failed runs and --resume", { timeout: 900_000 }, () => {
   it("--on-error skip skips a malformed JSONL line and lists it", async () => {
     const input = join(work, "bad-line.jsonl");
     writeFileSync(input, '{"query":"a","product":"b"}\n\n{oops\n{"query":"c","product":"d"}\n');
@@ -127,7 +127,7 @@ describe("classify: bad rows, failed runs and --resume", { timeout: 300_000 }, (
   });
 });
 
-describe("flags", { timeout: 300_000 }, () => {
+describe("flags", { timeout: 900_000 }, () => {
   const refusals: [string[], RegExp][] = [
     [["predict", "--model", ESCI_MODEL, "--input", "x.jsonl", "--output", "y.jsonl", "--batch-size", ""], /^esci: --batch-size needs a value\n$/],
     [["classify", "--model", ESCI_MODEL, "--query", "q", "--product", "p", "--batch-size", "-1"], /^esci: --batch-size must be ≥ 1, got -1\n$/],
@@ -167,7 +167,7 @@ describe("flags", { timeout: 300_000 }, () => {
   });
 });
 
-describe("classify's label vocabulary", { timeout: 120_000 }, () => {
+describe("classify's label vocabulary", { timeout: 900_000 }, () => {
   it("label is the checkpoint's id2label name; esci adds the letter when it is an ESCI class", async () => {
     const r = await esci("classify", "--model", ESCI_MODEL, "--query", "usb cable", "--product", "USB-C cable", "--json", "--quiet");
     assert.equal(r.code, 0, r.stderr);
