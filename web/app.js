@@ -53,11 +53,21 @@ function probBar(probs) {
   return el("div", {}, bar, text);
 }
 
-/** ESCI letters from a model's label names (exact → E…), for the classifier's results. */
+/** ESCI letters from a model's label names (exact → E…): answers key `probs` by the checkpoint's names. */
 function letter(name) {
   const n = String(name).toLowerCase();
   for (const l of LABELS) if (n === l.toLowerCase() || n === NAMES[l]) return l;
   return null;
+}
+
+/** Probabilities keyed by label name → keyed by ESCI letter (for the probability bar). */
+function byLetter(probs) {
+  const out = {};
+  for (const [k, v] of Object.entries(probs)) {
+    const l = letter(k) ?? k;
+    out[l] = (out[l] ?? 0) + v;
+  }
+  return out;
 }
 
 function legend() {
@@ -90,14 +100,14 @@ function renderHits(r) {
       { "data-testid": "hit", "data-id": h.id },
       el("td", { class: "num" }, h.rank, movement(h.stage1_rank, h.rank)),
       el("td", { class: "num", "data-testid": "stage1-rank" }, h.stage1_rank),
-      r.reranked ? el("td", {}, badge(h.label)) : null,
+      r.reranked ? el("td", {}, badge(h.esci ?? h.label)) : null,
       el(
         "td",
         {},
         el("div", { class: "title" }, h.title),
         el("div", { class: "sub" }, [h.id, h.product.brand, h.product.color].filter(Boolean).join(" · ")),
       ),
-      r.reranked ? el("td", {}, probBar(h.probs)) : null,
+      r.reranked ? el("td", {}, probBar(byLetter(h.probs))) : null,
       el("td", { class: "num" }, h.score.toFixed(4)),
     ),
   );
@@ -132,14 +142,12 @@ async function onClassify(ev) {
     const r = await api("/v1/classify", { query: $("classify-query").value, products });
     const esci = r.labels.every((l) => letter(l));
     const rows = r.results.map((x) => {
-      const probs = {};
-      for (const [k, v] of Object.entries(x.probs)) probs[letter(k) ?? k] = v;
       return el(
         "tr",
         { "data-testid": "classified" },
         el("td", {}, products[x.index]),
-        el("td", {}, esci ? badge(letter(x.label)) : x.label),
-        el("td", {}, esci ? probBar(probs) : Object.entries(x.probs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join("  ")),
+        el("td", {}, x.esci ? badge(x.esci) : x.label),
+        el("td", {}, esci ? probBar(byLetter(x.probs)) : Object.entries(x.probs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join("  ")),
         el("td", { class: "num" }, x.score === undefined ? "–" : x.score.toFixed(4)),
       );
     });

@@ -9,6 +9,7 @@ import { EsciError, isEsciError } from "../errors/index.js";
 import { classifyFile } from "../esci/classify.js";
 import type { DatasetVersion } from "../esci/dataset.js";
 import type { OnError } from "../esci/issues.js";
+import { parseEsciLabel } from "../esci/labels.js";
 import { checkOutputPath } from "../io/output-path.js";
 import { ResumableOutput } from "../io/resumable.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";
@@ -55,16 +56,21 @@ export async function explainKeptPartial(e: unknown, output: string): Promise<un
   const partial = ResumableOutput.partialPath(output);
   const marker = ResumableOutput.markerPath(output);
   if (isEsciError(e) && e.code === "CONFLICT") return e; // a refused --resume: its message says what to do
-  let rows: number;
+  let rows = 0;
   try {
     rows = (JSON.parse(await readFile(marker, "utf8")) as { consumed: number }).consumed;
   } catch {
+    // no marker: nothing was committed
+  }
+  if (rows === 0) {
     if ((await stat(partial).catch(() => undefined))?.size === 0) await rm(partial, { force: true });
+    await rm(marker, { force: true });
     return e;
   }
   const note =
     `${partial} keeps the ${rows.toLocaleString("en-US")} rows finished before the failure: ` +
-    `fix the cause and rerun the same command with --resume to continue from there, or delete ${partial} and ${marker}`;
+    `fix the cause and rerun the same command with --resume to continue from there (add --on-error skip to skip bad rows), ` +
+    `or delete ${partial} and ${marker}`;
   if (isEsciError(e)) return new EsciError(e.code, `${e.message}\n${note}`, e.details, { cause: e });
   process.stderr.write(`esci: ${note}\n`);
   return e;
@@ -138,10 +144,11 @@ async function run(argv: string[]): Promise<number> {
   try {
     if (input === undefined) {
       const [pred] = await model!.predict([[query as string, product as string]], { maxLength });
-      if (bool(p, "json")) process.stdout.write(JSON.stringify(pred) + "\n");
+      const esci = parseEsciLabel(pred.label);
+      if (bool(p, "json")) process.stdout.write(JSON.stringify({ ...pred, ...(esci ? { esci } : {}) }) + "\n");
       else {
         const w = Math.max(...Object.keys(pred.probs).map((k) => k.length));
-        const lines = [`label: ${pred.label}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
+        const lines = [`label: ${pred.label}${esci && esci !== pred.label ? ` (ESCI ${esci})` : ""}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
         process.stdout.write(lines.join("\n") + "\n");
       }
       return 0;

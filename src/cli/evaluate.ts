@@ -88,6 +88,8 @@ async function run(argv: string[]): Promise<number> {
   const data = str(p, "data");
   const model = str(p, "model");
   const quiet = bool(p, "quiet");
+  const batchSize = num(p, "batch-size", { integer: true, min: 1 });
+  const maxLength = num(p, "max-length", { integer: true, min: 3 });
   await checkOutputPath(report, { kind: "directory", inputs: [predictions, gold, data, model], label: "--report" });
 
   let metrics: Metrics;
@@ -113,8 +115,8 @@ async function run(argv: string[]): Promise<number> {
         data,
         ...filter,
         template: str(p, "template"),
-        batchSize: num(p, "batch-size", { integer: true, min: 1 }),
-        maxLength: num(p, "max-length", { integer: true, min: 3 }),
+        batchSize,
+        maxLength,
         tasks,
         onError,
         bins,

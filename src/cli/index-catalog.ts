@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { EsciError } from "../errors/index.js";
 import { PRODUCTS_FILE } from "../esci/dataset.js";
-import { readTableBatches } from "../io/table.js";
+import { assertHasRows, readTableBatches } from "../io/table.js";
 import { IssueLog, describeIssue } from "../esci/issues.js";
 import { catalogFile } from "../search/catalog.js";
 import { DEFAULT_EMBED_MODEL, indexCatalog, type IndexResult } from "../search/indexer.js";
@@ -105,6 +105,7 @@ async function run(argv: string[]): Promise<number> {
     ...QUEUE_FLAGS,
   });
   const spec = requireStr(p, "store");
+  const embedBatchSize = num(p, "batch-size", { integer: true, min: 1 });
   const quiet = bool(p, "quiet");
   const onError = str(p, "on-error") ?? "fail";
   if (onError !== "fail" && onError !== "skip") throw new EsciError("INVALID_ARGUMENT", `--on-error must be "fail" or "skip", got "${onError}"`);
@@ -126,6 +127,8 @@ async function run(argv: string[]): Promise<number> {
   if (deleteFrom) deleteIds.push(...(await readIds(deleteFrom)));
   const file = storeFile(spec);
   if (file !== undefined) await checkOutputPath(file, { inputs: [catalog, deleteFrom], label: "--store" });
+  // An empty catalog is an error before a new store is created for it.
+  if (catalog !== undefined) await assertHasRows(await catalogFile(catalog));
   const locale = str(p, "locale") ?? (catalog && isEsciProducts(await catalogFile(catalog)) ? "us" : undefined);
 
   const store = await openStore(spec);
@@ -161,7 +164,7 @@ async function run(argv: string[]): Promise<number> {
       locale,
       resume: !bool(p, "no-resume"),
       deleteIds,
-      embedBatchSize: num(p, "batch-size", { integer: true, min: 1 }),
+      embedBatchSize,
       maxChars: num(p, "max-chars", { integer: true, min: 1 }),
       batchRows: embedder && "batchRows" in embedder ? embedder.batchRows : undefined,
       onIssue: onError === "skip" ? log.add : undefined,

@@ -102,6 +102,8 @@ async function run(argv: string[]): Promise<number> {
   const minAgreement = num(p, "min-agreement", { min: 0, max: 1 }) ?? DEFAULT_MIN_AGREEMENT;
   const maxProbDiff = num(p, "max-prob-diff", { min: 0 }) ?? DEFAULT_MAX_PROB_DIFF;
   const modelName = str(p, "model") ?? DEFAULT_CROSS_ENCODER;
+  const batchSize = num(p, "batch-size", { integer: true, min: 1 });
+  const maxLength = num(p, "max-length", { integer: true, min: 3 });
 
   const pairs = await readPairs(input, limit, {
     locale: str(p, "locale"),
@@ -117,8 +119,8 @@ async function run(argv: string[]): Promise<number> {
     try {
       const bar = new ProgressBar({ label: "float32, then int8", unit: "pairs", quiet: bool(p, "quiet") });
       const c = await compareScorers(fp32, int8, pairs, {
-        batchSize: num(p, "batch-size", { integer: true, min: 1 }),
-        maxLength: num(p, "max-length", { integer: true, min: 3 }),
+        batchSize,
+        maxLength,
         onProgress: (done, total) => bar.update(done, total),
       });
       bar.finish();

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
-import { parseEsciLabel, ESCI_LABEL_NAMES, type EsciLabel } from "../esci/labels.js";
+import { esciProbability, ESCI_LABELS, parseEsciLabel, type EsciLabel } from "../esci/labels.js";
 import type { BiEncoder } from "../models/bi-encoder.js";
 import type { CrossEncoder } from "../models/cross-encoder.js";
 import type { EsciFilter } from "../esci/dataset.js";
@@ -91,7 +91,7 @@ export function parseOnly(raw: string | undefined): EsciLabel | undefined {
 
 /** The JSON form of a hit: `{id, title, score, label, probs, stage1_rank, stage1_score}`; label/probs null without reranking. */
 export function hitJson(h: SearchHit): Record<string, unknown> {
-  return { id: h.id, title: h.title, score: h.score, label: h.label ?? null, probs: h.probs ?? null, ...(h.calibrated ? { calibrated: true } : {}), stage1_rank: h.stage1_rank, stage1_score: h.stage1_score };
+  return { id: h.id, title: h.title, score: h.score, label: h.label ?? null, esci: h.esci ?? null, probs: h.probs ?? null, ...(h.calibrated ? { calibrated: true } : {}), stage1_rank: h.stage1_rank, stage1_score: h.stage1_score };
 }
 
 function cut(s: string, n: number): string {
@@ -109,7 +109,7 @@ export function renderHits(hits: readonly SearchHit[], width = process.stdout.co
   const lines = [head];
   hits.forEach((h, i) => {
     const pre = reranked
-      ? `${String(i + 1).padStart(3)}  ${h.score.toFixed(4).padEnd(7)} ${ESCI_LABEL_NAMES[h.label!].padEnd(11)} ${(["E", "S", "C", "I"] as const).map((l) => h.probs![l].toFixed(2).padStart(5)).join(" ")} ${String(h.stage1_rank).padStart(4)}  ${cut(h.id, idW).padEnd(idW)}  `
+      ? `${String(i + 1).padStart(3)}  ${h.score.toFixed(4).padEnd(7)} ${cut(h.label!, 11).padEnd(11)} ${ESCI_LABELS.map((l) => esciProbability(h.probs!, l).toFixed(2).padStart(5)).join(" ")} ${String(h.stage1_rank).padStart(4)}  ${cut(h.id, idW).padEnd(idW)}  `
       : `${String(i + 1).padStart(3)}  ${h.score.toFixed(4).padEnd(7)} ${String(h.bm25_rank ?? "-").padStart(4)} ${String(h.vector_rank ?? "-").padStart(4)}  ${cut(h.id, idW).padEnd(idW)}  `;
     lines.push(pre + cut(h.title, Math.max(20, width - pre.length)));
   });
@@ -126,17 +126,20 @@ export async function runStoreTask1(
   p: Parsed,
   o: { data: string; filter: EsciFilter; rerankModel?: string; noRerank?: boolean; template?: string },
 ): Promise<{ result: StoreTask1Result; text: string }> {
+  const numbers = {
+    candidates: num(p, "candidates", { integer: true, min: 1, max: 10_000 }),
+    batchSize: num(p, "batch-size", { integer: true, min: 1 }),
+    maxLength: num(p, "max-length", { integer: true, min: 3 }),
+  };
   const { pipeline, dispose } = await openPipeline(p, { rerank: !o.noRerank, rerankModel: o.rerankModel });
   const bar = new ProgressBar({ label: "evaluate", unit: "queries", quiet: bool(p, "quiet") });
   try {
     const result = await evaluateStoreTask1(pipeline, {
       data: o.data,
       ...o.filter,
-      candidates: num(p, "candidates", { integer: true, min: 1, max: 10_000 }),
+      ...numbers,
       noRerank: o.noRerank,
       productTemplate: o.template,
-      batchSize: num(p, "batch-size", { integer: true, min: 1 }),
-      maxLength: num(p, "max-length", { integer: true, min: 3 }),
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.finish();
@@ -179,8 +182,10 @@ expected gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0).
   --template T          product text the reranker reads (default "{title}"; e.g. "{title} {brand}")
   --embed-model B       query embedder (default: the model recorded in the store)
   --rrf-k N             RRF constant (default 60)
-  --json                print a JSON array of {id, title, score, label, probs, stage1_rank, stage1_score}
-                        (with --queries: one JSON object {query, hits} per line)
+  --json                print a JSON array of {id, title, score, label, esci, probs, calibrated, stage1_rank, stage1_score}
+                        (label: the reranker's id2label name, esci: its E/S/C/I letter; calibrated: present
+                        when the reranker's esci_calibration.json made probs) (with --queries: one JSON
+                        object {query, hits} per line)
   --verbose             on stderr: each query's time and the caches' hits, misses and hit rates
   --labels a,b,…        reranker label names in id order (for LABEL_0… checkpoints)
   --quantize int8       dynamic int8 quantization of the reranker

@@ -128,6 +128,10 @@ async function run(argv: string[]): Promise<number> {
   if (timeouts.headersMs > timeouts.requestMs) {
     throw new EsciError("INVALID_ARGUMENT", `--header-timeout (${timeouts.headersMs / 1000} s) must not exceed --body-timeout (${timeouts.requestMs / 1000} s), which covers headers and body`);
   }
+  const host = str(p, "host") ?? "127.0.0.1";
+  const port = num(p, "port", { integer: true, min: 0, max: 65535 }) ?? 8080;
+  const cascade = { rerankCandidates: rerankCandidates(p), secondRerankTop: secondRerankTop(p) };
+  const caches = cacheSizes(p);
 
   const load = async (): Promise<LoadedParts> => {
     let store: CatalogStore | undefined;
@@ -154,11 +158,11 @@ async function run(argv: string[]): Promise<number> {
     for (const s of ["SIGTERM", "SIGINT"] as const) process.once(s, () => resolve(s));
   });
   const server = await startServer({
-    host: str(p, "host") ?? "127.0.0.1",
-    port: num(p, "port", { integer: true, min: 0, max: 65535 }) ?? 8080,
-    settings: { limits, timeouts, apiKeys, cors: list(str(p, "cors")), reportsDir, rerankCandidates: rerankCandidates(p), secondRerankTop: secondRerankTop(p) },
+    host,
+    port,
+    settings: { limits, timeouts, apiKeys, cors: list(str(p, "cors")), reportsDir, ...cascade },
     queue,
-    caches: cacheSizes(p),
+    caches,
     load,
   });
   log(`listening on ${server.url} (API docs at ${server.url}/docs); loading models…`);

@@ -23,7 +23,8 @@ most probable first (score = P(substitute)).
   --k N                 substitutes to show at most (default ${DEFAULT_K})
   --candidates N        candidates to label (default ${DEFAULT_CANDIDATES})
   --template T          product text the reranker reads (default "{title}")
-  --json                print a JSON array of {id, title, score, label, probs, stage1_rank, stage1_score}
+  --json                print a JSON array of {id, title, score, label, esci, probs, stage1_rank, stage1_score}
+                        (label: the reranker's id2label name, esci: its E/S/C/I letter)
   --labels a,b,…, --quantize int8, --no-calibration, --revision R, --threads N, --batch-size N, --max-length N, --max-chars N, --quiet`;
 
 async function run(argv: string[]): Promise<number> {

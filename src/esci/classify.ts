@@ -7,7 +7,10 @@
  * batches as an uninterrupted one (the same padding, hence the same numbers from a real model)
  * and its output file is byte-identical. Skipped rows are tracked as committed (rows up to the
  * last commit, saved in the marker) and pending (read ahead, re-read on resume), so a resumed run
- * neither loses nor double-counts them.
+ * neither loses nor double-counts them. A run that fails (a bad row under --on-error fail, a
+ * scorer error) commits the rows it finished before rethrowing, so a resume starts right there.
+ * `on error` is not part of the resume fingerprint: rows before the failure were all valid, so a
+ * run stopped by a bad row may go on with skipping turned on and match a skipping run from the start.
  *
  * With a `ShardRunner` (src/jobs/ puts one on a BullMQ queue) the same loop sends shards of whole
  * chunks to workers, keeps several in flight and writes their results in input order; workers
@@ -101,7 +104,6 @@ async function fingerprintOf(o: ClassifyFileOptions, runner: ShardRunner | undef
     "batch size": o.batchSize,
     "chunk size": o.chunkSize ?? 1024,
     "max length": o.maxLength,
-    "on error": o.onError ?? "fail",
     locale: o.locale,
     split: o.split,
     version: o.version,
@@ -264,6 +266,10 @@ export async function classifyFile(scorer: PairScorer | ShardRunner, options: Cl
     await out.finish(consumed, commitState());
     await runner?.committed(consumed);
     return { written, resumedFrom: out.resumed?.consumed ?? 0, alreadyComplete: false, skipped: committed.toJSON() };
+  } catch (e) {
+    // Keep every row finished before the failure (best effort: the failure may be the disk itself).
+    if (consumed > 0) await out.commit(consumed, commitState()).catch(() => {});
+    throw e;
   } finally {
     await out.close();
   }

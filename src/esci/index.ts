@@ -17,7 +17,5 @@ export type { ClassifyFileOptions, ClassifyFileResult, ShardOutcome, ShardRunner
 export { evaluateFiles, evaluateScorer, loadGold, EvaluationSet } from "./evaluate.js";
 export type { Metrics, Task, Task1Metrics, ScoreDistribution, EvaluateFilesOptions, EvaluateScorerOptions } from "./evaluate.js";
 export { renderReportHtml, renderSummary, writeReport } from "./report/html.js";
-export { ResumableOutput } from "../io/resumable.js";
-export { writeFileAtomic } from "../io/atomic.js";
-export { readTableBatches, countTableRows } from "../io/table.js";
-export { csvField } from "../io/csv.js";
+// The io layer's readers and writers that toolkit users call directly (all of it: src/io/index.ts).
+export { ResumableOutput, writeFileAtomic, readTableBatches, countTableRows, csvField } from "../io/index.js";

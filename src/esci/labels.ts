@@ -3,7 +3,10 @@
  *
  * The Shopping Queries Dataset writes labels as single letters (`esci_label`: E/S/C/I); models on
  * the hub name them in full ("exact", "Substitute", …). Everything in esci/ converts to the letter
- * form on the way in, so metrics, reports and rankings never compare spellings. The gains are those
+ * form on the way in, so metrics, reports and rankings never compare spellings. On the way out one
+ * rule holds for every output (prediction files, `classify`, `search --json`, the HTTP API):
+ * `label` is the checkpoint's id2label name and `probs` is keyed by those names; where the label
+ * is an ESCI class, `esci` adds its letter. The gains are those
  * of the KDD Cup 2022 Task 1 and of the dataset paper (Reddy et al., 2022): E 1.0, S 0.1, C 0.01,
  * I 0 — note that amazon-science/esci-data's `prepare_trec_eval_files.py` swapped S and C in its
  * level mapping, which its maintainers acknowledged as a bug (esci-data#18); we follow the paper.
@@ -84,6 +87,16 @@ export function esciLabelsOf(modelLabels: readonly string[]): EsciLabel[] {
     }
     return l;
   });
+}
+
+/**
+ * P(ESCI class `letter`) from probabilities keyed by a model's label names: the sum over the names
+ * that spell that class (0 when none does).
+ */
+export function esciProbability(probs: Readonly<Record<string, number>>, letter: EsciLabel): number {
+  let p = 0;
+  for (const [name, v] of Object.entries(probs)) if (parseEsciLabel(name) === letter) p += v;
+  return p;
 }
 
 /** Σ P(label)·gain(label) over a probability map keyed by any label spelling. */

@@ -2,9 +2,10 @@
  * The prediction row format shared by `esci predict`, `esci classify` and `esci evaluate`.
  *
  * Written rows are JSONL: the input row's fields, then `logits` (id order), `probs`
- * ({label: p}), `label` (arg-max) and, when the model's stored calibration made probs and label,
- * `calibrated: true`. An input field named `label` (a gold label in a pair file)
- * is kept as `gold_label` so the predicted label never overwrites it silently. Read rows need
+ * ({label: p}), `label` (arg-max, the checkpoint's id2label name), `esci` (its ESCI letter, when
+ * it is an ESCI class) and, when the model's stored calibration made probs and label,
+ * `calibrated: true`. Input fields named `label` or `esci` (a gold label in a pair file) are kept
+ * as `gold_label` / `gold_esci` so a prediction never overwrites them silently. Read rows need
  * `query_id`, `product_id` and at least one of `probs`, `label`, `score`; from those,
  * `rankingScore` derives the Task 1 score: `score` if given, else the expected gain
  * Σ P(label)·gain(label), else the gain of the predicted label.
@@ -14,16 +15,18 @@ import type { InputIssue } from "./issues.js";
 import { ESCI_GAINS, parseEsciLabel, type EsciLabel } from "./labels.js";
 import { checkId, checkNumber, isAbsent, toJsonValue, type Checked } from "./values.js";
 
-/** One output row: input fields (label → gold_label) + logits, probs, label. */
+/** One output row: input fields (label → gold_label, esci → gold_esci) + logits, probs, label, esci. */
 export function predictionRow(fields: Readonly<Record<string, unknown>>, p: PairPrediction): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (k === "logits" || k === "probs" || k === "calibrated") continue;
-    o[k === "label" ? "gold_label" : k] = toJsonValue(v);
+    o[k === "label" || k === "esci" ? `gold_${k}` : k] = toJsonValue(v);
   }
   o.logits = p.logits;
   o.probs = p.probs;
   o.label = p.label;
+  const esci = parseEsciLabel(p.label);
+  if (esci) o.esci = esci;
   if (p.calibrated) o.calibrated = true;
   return o;
 }

@@ -27,7 +27,8 @@ export interface OutputPathOptions {
   label?: string;
 }
 
-async function statOrUndefined(path: string): Promise<Stats | undefined> {
+/** stat, or undefined when nothing is there; EACCES/EPERM (a directory on the way we may not search) → "denied". */
+async function statOrUndefined(path: string): Promise<Stats | "denied" | undefined> {
   try {
     return await stat(path);
   } catch (e) {
@@ -35,6 +36,7 @@ async function statOrUndefined(path: string): Promise<Stats | undefined> {
     if (code === "ENOENT") return undefined;
     // ENOTDIR: a component of the path is a file; found by the parent walk below.
     if (code === "ENOTDIR") return undefined;
+    if (code === "EACCES" || code === "EPERM") return "denied";
     throw e;
   }
 }
@@ -47,12 +49,14 @@ export async function checkOutputPath(path: string, options: OutputPathOptions =
   };
   if (path.trim() === "") fail("empty path", "give a file or directory to write");
 
-  const target = await statOrUndefined(path);
+  const found = await statOrUndefined(path);
+  if (found === "denied") fail("cannot be reached (permission denied on a directory on the way)", "choose a writable place");
+  const target = found === "denied" ? undefined : found;
   if (target) {
     for (const input of options.inputs ?? []) {
       if (input === undefined) continue;
       const st = await statOrUndefined(input);
-      if (!st) continue;
+      if (!st || st === "denied") continue;
       const sameInode = st.dev === target.dev && st.ino === target.ino;
       const sameReal = (await realpath(input).catch(() => resolve(input))) === (await realpath(path).catch(() => resolve(path)));
       if (sameInode || sameReal) {
@@ -69,7 +73,8 @@ export async function checkOutputPath(path: string, options: OutputPathOptions =
   let dir = target?.isDirectory() && kind === "directory" ? path : dirname(resolve(path));
   for (;;) {
     const st = await statOrUndefined(dir);
-    if (st) {
+    if (st === "denied") fail(`cannot be reached (permission denied on ${dir})`, "choose a writable place");
+    else if (st) {
       if (!st.isDirectory()) fail(`its parent ${dir} is a file, not a directory`, "choose a path whose parent is a directory");
       break;
     }

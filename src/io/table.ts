@@ -152,6 +152,11 @@ export async function* readTableBatches(path: string, options: TableReadOptions 
   if (seen.rows === 0 && seen.issues === 0) throw noRows(path, format, seen.lines);
 }
 
+/** "no rows in FILE" now, reading only the first batch, for a command that would otherwise create something first. */
+export async function assertHasRows(path: string): Promise<void> {
+  for await (const batch of readTableBatches(path, { onIssue: () => {} })) if (batch.length) return;
+}
+
 function noRows(path: string, format: TableFormat, lines: number): EsciError {
   const why =
     format === "parquet"

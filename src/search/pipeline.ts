@@ -33,9 +33,12 @@ export interface SearchHit {
   title: string;
   /** Expected gain after reranking; the stage-1 (RRF) score without. */
   score: number;
-  /** Arg-max ESCI label of the cross-encoder (absent without reranking). */
-  label?: EsciLabel;
-  probs?: Record<EsciLabel, number>;
+  /** Arg-max label of the cross-encoder, its id2label name (absent without reranking). */
+  label?: string;
+  /** That label's ESCI letter. */
+  esci?: EsciLabel;
+  /** Probabilities keyed by the cross-encoder's label names. */
+  probs?: Record<string, number>;
   /** Present (true) when the probabilities come from the model's stored calibration. */
   calibrated?: true;
   /** 1-based rank after stage 1. */
@@ -205,11 +208,11 @@ export class SearchPipeline {
   }
 
   /**
-   * Stage 2: cross-encoder predictions for (query, product) pairs, as ESCI letters, with the
-   * expected gain of each. Input order is kept; sorting is the caller's. `which` picks the
-   * cascade's second reranker.
+   * Stage 2: cross-encoder predictions for (query, product) pairs — the label's name and ESCI
+   * letter, probabilities by label name — with the expected gain of each. Input order is kept;
+   * sorting is the caller's. `which` picks the cascade's second reranker.
    */
-  async rerank(query: string, products: readonly CatalogProduct[], options: RerankOptions = {}, which: "first" | "second" = "first"): Promise<{ label: EsciLabel; probs: Record<EsciLabel, number>; gain: number; calibrated?: true }[]> {
+  async rerank(query: string, products: readonly CatalogProduct[], options: RerankOptions = {}, which: "first" | "second" = "first"): Promise<{ label: string; esci: EsciLabel; probs: Record<string, number>; gain: number; calibrated?: true }[]> {
     const r = which === "first" ? this.first : this.second;
     if (!r) throw new EsciError("INVALID_ARGUMENT", which === "first" ? "reranking needs a cross-encoder (--rerank-model M), or use --no-rerank" : "no second reranker (--second-rerank-model M)");
     const gains = resolveGains(options.gains);
@@ -220,11 +223,11 @@ export class SearchPipeline {
     return preds.map((pred) => {
       const probs = { E: 0, S: 0, C: 0, I: 0 } as Record<EsciLabel, number>;
       r.letters.forEach((l, i) => (probs[l] += pred.probs[r.scorer.labels[i]] ?? 0));
-      let label: EsciLabel = r.letters[0];
-      for (const l of r.letters) if (probs[l] > probs[label]) label = l;
+      let esci: EsciLabel = r.letters[0];
+      for (const l of r.letters) if (probs[l] > probs[esci]) esci = l;
       let gain = 0;
       for (const l of r.letters) gain += probs[l] * gains[l];
-      return { label, probs, gain, ...(pred.calibrated ? { calibrated: true as const } : {}) };
+      return { label: pred.label, esci, probs: pred.probs, gain, ...(pred.calibrated ? { calibrated: true as const } : {}) };
     });
   }
 
@@ -285,7 +288,7 @@ export class SearchPipeline {
         await this.rescore(query, top, options, "second");
         hits = [...top, ...hits.slice(top.length)];
       }
-      if (options.only) hits = hits.filter((h) => h.label === options.only);
+      if (options.only) hits = hits.filter((h) => h.esci === options.only);
     }
     return hits.slice(0, k);
   }
@@ -296,6 +299,7 @@ export class SearchPipeline {
     hits.forEach((h, i) => {
       h.score = preds[i].gain;
       h.label = preds[i].label;
+      h.esci = preds[i].esci;
       h.probs = preds[i].probs;
       if (preds[i].calibrated) h.calibrated = true;
       else delete h.calibrated;

@@ -8,6 +8,7 @@
  * Substitute are kept, most probable first.
  */
 import { EsciError } from "../errors/index.js";
+import { esciProbability } from "../esci/labels.js";
 import type { RerankOptions, SearchHit, SearchPipeline } from "./pipeline.js";
 import { DEFAULT_CANDIDATES, DEFAULT_K } from "./pipeline.js";
 
@@ -35,7 +36,8 @@ export async function findSubstitutes(pipeline: SearchPipeline, productId: strin
   const preds = await pipeline.rerank(product.title, candidates.map((h) => h.product), options);
   const hits: SearchHit[] = [];
   candidates.forEach((h, i) => {
-    if (preds[i].label === "S") hits.push({ ...h, score: preds[i].probs.S, label: "S", probs: preds[i].probs, ...(preds[i].calibrated ? { calibrated: true as const } : {}) });
+    const { label, esci, probs, calibrated } = preds[i];
+    if (esci === "S") hits.push({ ...h, score: esciProbability(probs, "S"), label, esci, probs, ...(calibrated ? { calibrated } : {}) });
   });
   hits.sort((a, b) => b.score - a.score || a.stage1_rank - b.stage1_rank);
   return { product, hits: hits.slice(0, k) };

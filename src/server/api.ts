@@ -33,6 +33,13 @@ const probsSchema: JsonSchema = {
   additionalProperties: { type: "number" },
 };
 
+/** Outputs name labels the checkpoint's way (`label`) and add the ESCI letter where there is one. */
+const esciSchema: JsonSchema = {
+  type: "string",
+  enum: [...ESCI_LABELS],
+  description: "The ESCI class of `label` as a letter (E, S, C, I); absent when the label is not an ESCI class.",
+};
+
 // ---------------------------------------------------------------- errors
 
 /** Every error answer (text-embeddings-inference's shape, plus details). */
@@ -64,7 +71,10 @@ export interface ClassifyRequest {
 
 export interface ClassifyResult {
   index: number;
+  /** The checkpoint's id2label name of the arg-max. */
   label: string;
+  /** Its ESCI letter, when the label is an ESCI class. */
+  esci?: EsciLabel;
   probs: Record<string, number>;
   logits: number[];
   /** Expected ESCI gain (ESCI models) or sigmoid (one-logit models); absent for other models. */
@@ -105,7 +115,8 @@ export const classifyResponseSchema = obj(["model", "labels", "calibrated", "res
   results: arrayOf(
     obj(["index", "label", "probs", "logits"], {
       index: int("Position of the pair in the request.", 0, Number.MAX_SAFE_INTEGER),
-      label: str("The most probable label."),
+      label: str("The most probable label: the checkpoint's id2label name."),
+      esci: esciSchema,
       probs: probsSchema,
       logits: arrayOf({ type: "number" }, "Raw logits in label-id order."),
       score: { type: "number", description: "Expected ESCI gain Σ P(label)·gain (E 1, S 0.1, C 0.01, I 0), or the sigmoid of a one-logit model." },
@@ -220,8 +231,9 @@ export interface SearchHitBody {
   id: string;
   title: string;
   score: number;
-  label?: EsciLabel;
-  probs?: Record<EsciLabel, number>;
+  label?: string;
+  esci?: EsciLabel;
+  probs?: Record<string, number>;
   calibrated?: boolean;
   stage1_rank: number;
   stage1_score: number;
@@ -267,7 +279,8 @@ const hitSchema = obj(["rank", "id", "title", "score", "stage1_rank", "stage1_sc
   id: str("Product id."),
   title: str("Product title."),
   score: { type: "number", description: "Expected ESCI gain after reranking (P(substitute) for substitutes); the stage-1 fusion score without reranking." },
-  label: { type: "string", enum: [...ESCI_LABELS], description: "The cross-encoder's most probable ESCI label." },
+  label: str("The cross-encoder's most probable label: its id2label name."),
+  esci: esciSchema,
   probs: probsSchema,
   calibrated: bool("Present (true) when probs, label and score come from the cross-encoder's stored calibration."),
   stage1_rank: int("1-based rank after stage 1 (before reranking).", 1, MAX_CANDIDATES),

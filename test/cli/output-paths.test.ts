@@ -29,6 +29,8 @@ before(() => {
   mkdirSync(join(work, "a-dir"));
   mkdirSync(join(work, "read-only"));
   chmodSync(join(work, "read-only"), 0o555);
+  mkdirSync(join(work, "closed"));
+  chmodSync(join(work, "closed"), 0o700); // the unprivileged user may not even look inside
   symlinkSync(input, join(work, "link-to-input.jsonl"));
   linkSync(input, join(work, "hard-link-to-input.jsonl"));
 });
@@ -66,9 +68,10 @@ const CASES: { name: string; out: () => string; message: RegExp; kinds?: Writer[
   { name: "an existing file", out: () => join(work, "a-file"), message: /a-file: exists and is not a directory/, kinds: ["directory"] },
   { name: "a path whose parent is a file", out: () => join(work, "a-file", "out.jsonl"), message: /its parent .*a-file is a file, not a directory/ },
   { name: "a place it may not write", out: () => join(work, "read-only", "out.jsonl"), message: /cannot write in .*read-only \(permission denied\)/, user: true },
+  { name: "a place behind a directory it may not search", out: () => join(work, "closed", "sub", "out.jsonl"), message: /cannot be reached \(permission denied/, user: true },
 ];
 
-describe("output paths are checked before any model loads", { timeout: 120_000 }, () => {
+describe("output paths are checked before any model loads", { timeout: 900_000 }, () => {
   for (const w of WRITERS) {
     for (const c of CASES) {
       if (c.kinds && !c.kinds.includes(w.kind)) continue;

@@ -34,7 +34,14 @@ function makeInput(n: number): { lines: string[]; valid: { q: string; p: string;
 }
 
 function expectedOutput(valid: { q: string; p: string; fields: Record<string, unknown> }[]): string {
-  return valid.map((v) => JSON.stringify({ ...v.fields, ...fakePrediction(v.q, v.p) }) + "\n").join("");
+  // The fake scorer's labels are the ESCI names, so every row also carries its letter.
+  const letter: Record<string, string> = { exact: "E", substitute: "S", complement: "C", irrelevant: "I" };
+  return valid
+    .map((v) => {
+      const p = fakePrediction(v.q, v.p);
+      return JSON.stringify({ ...v.fields, ...p, esci: letter[p.label] }) + "\n";
+    })
+    .join("");
 }
 
 describe("classifyFile", () => {
@@ -126,7 +133,7 @@ describe("classifyFile", () => {
     }
     const opts = { input, output: out, onError: "skip" as const, chunkSize: 8, commitIntervalMs: 0 };
     await assert.rejects(classifyFile(new Crashing(), opts), /crash/);
-    await assert.rejects(classifyFile(new FakeScorer(), { ...opts, chunkSize: 9, resume: true }), (e: EsciError) => e.code === "CONFLICT" && /different input or settings/.test(e.message));
+    await assert.rejects(classifyFile(new FakeScorer(), { ...opts, chunkSize: 9, resume: true }), (e: EsciError) => e.code === "CONFLICT" && /cannot resume, the interrupted run differs: chunk size was 8, now 9\./.test(e.message));
     const savedMarker = readFileSync(marker, "utf8");
     await classifyFile(new FakeScorer(), { ...opts, resume: true });
     const finished = readFileSync(out, "utf8");
@@ -218,7 +225,7 @@ describe("esci classify (CLI, tiny fixture model)", () => {
     const pred = JSON.parse(one.stdout);
     assert.deepEqual(Object.keys(pred.probs), ["exact", "substitute", "complement", "irrelevant"]);
     const text = run(["--query", "red shoe", "--product", "red running shoe"]);
-    assert.match(text.stdout, /^label: \w+\n  exact +0\.\d{4}\n/);
+    assert.match(text.stdout, /^label: \w+ \(ESCI [ESCI]\)\n  exact +0\.\d{4}\n/);
 
     const dir = tmp();
     const input = join(dir, "in.csv");

@@ -143,10 +143,13 @@ describe("pair files", () => {
 describe("prediction rows", () => {
   const pred = { logits: [1, 0], probs: { exact: 0.7310585786300049, irrelevant: 0.2689414213699951 }, label: "exact" };
 
-  it("= input fields (gold label kept as gold_label, bigint as number) + logits, probs, label", () => {
+  it("= input fields (gold label kept as gold_label, bigint as number) + logits, probs, label, esci", () => {
     const line = formatPredictionLine({ query_id: 535n, query: "q", label: "I" }, pred);
     assert.equal(line.endsWith("\n"), true);
-    assert.deepEqual(JSON.parse(line), { query_id: 535, query: "q", gold_label: "I", logits: [1, 0], probs: pred.probs, label: "exact" });
+    assert.deepEqual(JSON.parse(line), { query_id: 535, query: "q", gold_label: "I", logits: [1, 0], probs: pred.probs, label: "exact", esci: "E" });
+    // A label that is not an ESCI class gets no letter; an input "esci" field is kept as gold_esci.
+    const other = formatPredictionLine({ esci: "S" }, { logits: [2], probs: { LABEL_0: 0.88 }, label: "LABEL_0" });
+    assert.deepEqual(JSON.parse(other), { gold_esci: "S", logits: [2], probs: { LABEL_0: 0.88 }, label: "LABEL_0" });
   });
 
   it("parses back for evaluation; the label comes from probs unless given", () => {

@@ -15,9 +15,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runEsci(args: readonly string[], options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; input?: string } = {}): Promise<CliResult> {
+export function runEsci(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: options.env ?? process.env, uid: options.uid, gid: options.gid });
+    const child = spawn(process.execPath, [CLI, ...args], { env: options.env ?? process.env, cwd: options.cwd, uid: options.uid, gid: options.gid });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

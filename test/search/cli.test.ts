@@ -52,17 +52,19 @@ describe("esci index / search / substitutes", () => {
     assert.equal(j.info.embedding.model, EMBED);
   });
 
-  it("searches with reranking: JSON hits with label, probabilities and stage-1 rank", () => {
+  it("searches with reranking: JSON hits with label (id2label name), esci letter, probabilities and stage-1 rank", () => {
     const r = esci("search", "--store", store, "--query", "wireless headphones", "--rerank-model", RERANK, "--k", "5", "--candidates", "20", "--json", "--quiet");
     assert.equal(r.code, 0, r.err);
-    const hits = JSON.parse(r.out) as { id: string; title: string; score: number; label: string; probs: Record<string, number>; stage1_rank: number; stage1_score: number }[];
+    const hits = JSON.parse(r.out) as { id: string; title: string; score: number; label: string; esci: string; probs: Record<string, number>; stage1_rank: number; stage1_score: number }[];
     assert.equal(hits.length, 5);
     for (const h of hits) {
-      assert.deepEqual(Object.keys(h), ["id", "title", "score", "label", "probs", "stage1_rank", "stage1_score"]);
-      assert.ok(["E", "S", "C", "I"].includes(h.label));
+      assert.deepEqual(Object.keys(h), ["id", "title", "score", "label", "esci", "probs", "stage1_rank", "stage1_score"]);
+      // One vocabulary with classify: the checkpoint's names, plus the ESCI letter.
+      assert.deepEqual(Object.keys(h.probs), ["exact", "substitute", "complement", "irrelevant"]);
+      assert.equal(h.esci, { exact: "E", substitute: "S", complement: "C", irrelevant: "I" }[h.label]);
       const sum = Object.values(h.probs).reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(sum - 1) < 1e-5);
-      const gain = h.probs.E + 0.1 * h.probs.S + 0.01 * h.probs.C;
+      const gain = h.probs.exact + 0.1 * h.probs.substitute + 0.01 * h.probs.complement;
       assert.ok(Math.abs(h.score - gain) < 1e-9);
       assert.ok(h.stage1_rank >= 1 && h.stage1_rank <= 20);
     }
@@ -88,11 +90,11 @@ describe("esci index / search / substitutes", () => {
   it("substitutes and --only run with the reranker", () => {
     const s = esci("substitutes", "--store", store, "--product", "DEMO-028", "--rerank-model", RERANK, "--json", "--quiet");
     assert.equal(s.code, 0, s.err);
-    const subs = JSON.parse(s.out) as { id: string; label: string }[];
-    assert.ok(subs.every((h) => h.label === "S" && h.id !== "DEMO-028"));
+    const subs = JSON.parse(s.out) as { id: string; label: string; esci: string }[];
+    assert.ok(subs.every((h) => h.label === "substitute" && h.esci === "S" && h.id !== "DEMO-028"));
     const only = esci("search", "--store", store, "--query", "car stereo", "--rerank-model", RERANK, "--only", "complement", "--json", "--quiet");
     assert.equal(only.code, 0, only.err);
-    assert.ok((JSON.parse(only.out) as { label: string }[]).every((h) => h.label === "C"));
+    assert.ok((JSON.parse(only.out) as { label: string; esci: string }[]).every((h) => h.label === "complement" && h.esci === "C"));
     const missing = esci("substitutes", "--store", store, "--product", "NOPE", "--rerank-model", RERANK, "--quiet");
     assert.equal(missing.code, ERROR_TABLE.NOT_FOUND.exitCode);
     assert.match(missing.err, /product "NOPE" is not in store/);
@@ -144,6 +146,12 @@ describe("esci index / search / substitutes", () => {
     const written = JSON.parse(readFileSync(join(report, "metrics.json"), "utf8"));
     assert.equal(written.task1_store.stage1.ndcg, result.stage1.ndcg);
     assert.equal(written.task1_store.reranked.ndcg, result.reranked!.ndcg);
+    // …and report.html, as the help says, with the same figures.
+    assert.match(cli.err, /wrote .*metrics\.json and .*report\.html/);
+    const html = readFileSync(join(report, "report.html"), "utf8");
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.ok(html.includes(result.stage1.ndcg.toFixed(4)) && html.includes(result.reranked!.ndcg.toFixed(4)));
+    assert.ok(result.per_query.every((q) => html.includes(`<td>${q.query_id}</td>`)));
   });
 
   it("--reindex switches models; --delete removes products; --status reports an interrupted run", async () => {

@@ -394,19 +394,21 @@ export function storeConformance(name: string, factory: StoreFactory): void {
 
       it("stage 2 sorts by expected gain: exact, then substitute, then complement, then irrelevant", async () => {
         const hits = await pipeline.search("running shoes", { k: 14 });
-        const labels = hits.map((h) => h.label);
+        const labels = hits.map((h) => h.esci);
         assert.deepEqual(labels.slice(0, 5), ["E", "E", "E", "S", "C"]);
+        // `label` is the scorer's own name for the class, as in classify's output.
+        assert.deepEqual(hits.slice(0, 5).map((h) => h.label), ["exact", "exact", "exact", "substitute", "complement"]);
         assert.deepEqual(new Set(hits.slice(0, 3).map((h) => h.id)), new Set(["r1", "r2", "r3"]));
         assert.equal(hits[3].id, "s1");
         assert.equal(hits[4].id, "c1");
-        assert.ok(hits.slice(5).every((h) => h.label === "I"));
+        assert.ok(hits.slice(5).every((h) => h.label === "irrelevant" && h.esci === "I"));
         assert.ok(Math.abs(hits[0].score - 0.711) < 1e-9);
         assert.ok(Math.abs(hits[3].score - 0.171) < 1e-9);
         assert.ok(Math.abs(hits[4].score - 0.117) < 1e-9);
         // Ties keep stage-1 order.
         const exact = hits.slice(0, 3);
         assert.deepEqual(exact.map((h) => h.stage1_rank), [...exact.map((h) => h.stage1_rank)].sort((a, b) => a - b));
-        assert.deepEqual(hits[0].probs, { E: 0.7, S: 0.1, C: 0.1, I: 0.1 });
+        assert.deepEqual(hits[0].probs, { exact: 0.7, substitute: 0.1, complement: 0.1, irrelevant: 0.1 });
       });
 
       it("k, --no-rerank, --only and custom gains", async () => {
@@ -437,7 +439,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         const r = await findSubstitutes(pipeline, "m1", { k: 5 });
         assert.equal(r.product.id, "m1");
         assert.deepEqual(r.hits.map((h) => h.id), ["m2"]);
-        assert.equal(r.hits[0].label, "S");
+        assert.equal(r.hits[0].label, "substitute");
+        assert.equal(r.hits[0].esci, "S");
         assert.equal(r.hits[0].score, 0.7);
         await assert.rejects(findSubstitutes(pipeline, "nope"), rejectsWith("NOT_FOUND"));
       });

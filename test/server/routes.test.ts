@@ -46,9 +46,10 @@ describe("POST /v1/classify", () => {
       const out = r.json();
       assert.equal(out.model, ESCI_MODEL);
       assert.deepEqual(out.labels, ["exact", "substitute", "complement", "irrelevant"]);
-      out.results.forEach((x: { index: number; label: string; logits: number[]; probs: Record<string, number>; score: number }, i: number) => {
+      out.results.forEach((x: { index: number; label: string; esci: string; logits: number[]; probs: Record<string, number>; score: number }, i: number) => {
         assert.equal(x.index, i);
         assert.equal(x.label, expected[i].label);
+        assert.equal(x.esci, { exact: "E", substitute: "S", complement: "C", irrelevant: "I" }[x.label]);
         assertClose(x.logits, expected[i].logits, 1e-5, `pair ${i} logits`);
         assert.ok(Math.abs(x.score - expectedGain(expected[i].probs)) < 1e-5);
       });

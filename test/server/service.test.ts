@@ -51,12 +51,13 @@ describe("POST /v1/search, /v1/substitutes, /v1/embed", () => {
       out.hits.map((h: { id: string }) => h.id),
       expected.map((h) => h.id),
     );
-    out.hits.forEach((h: { rank: number; score: number; label: string; probs: Record<string, number>; stage1_rank: number; product: { id: string; title: string } }, i: number) => {
+    out.hits.forEach((h: { rank: number; score: number; label: string; esci: string; probs: Record<string, number>; stage1_rank: number; product: { id: string; title: string } }, i: number) => {
       assert.equal(h.rank, i + 1);
       assert.ok(Math.abs(h.score - expected[i].score) < 1e-5);
       assert.equal(h.label, expected[i].label);
+      assert.equal(h.esci, expected[i].esci);
       assert.equal(h.stage1_rank, expected[i].stage1_rank);
-      assert.ok(["E", "S", "C", "I"].every((l) => typeof h.probs[l] === "number"));
+      assert.deepEqual(Object.keys(h.probs), ["exact", "substitute", "complement", "irrelevant"]);
       assert.equal(h.product.id, expected[i].id);
     });
     assert.ok(out.hits.some((h: { bm25_rank?: number; vector_rank?: number }) => h.bm25_rank !== undefined || h.vector_rank !== undefined));
@@ -71,7 +72,7 @@ describe("POST /v1/search, /v1/substitutes, /v1/embed", () => {
       [1, 2, 3],
     );
     const only = (await s.app.inject(json("/v1/search", { query: "car stereo", k: 20, only: "C" }))).json();
-    assert.ok(only.hits.every((h: { label: string }) => h.label === "C"));
+    assert.ok(only.hits.every((h: { label: string; esci: string }) => h.label === "complement" && h.esci === "C"));
     const empty = await s.app.inject(json("/v1/search", { query: "  " }));
     assert.equal(empty.statusCode, 422);
     const badK = await s.app.inject(json("/v1/search", { query: "x", k: 0 }));
@@ -129,7 +130,8 @@ describe("POST /v1/search, /v1/substitutes, /v1/embed", () => {
     const out = r.json();
     assert.equal(out.product.id, anyId);
     for (const h of out.hits) {
-      assert.equal(h.label, "S");
+      assert.equal(h.label, "substitute");
+      assert.equal(h.esci, "S");
       assert.notEqual(h.id, anyId);
     }
     const missing = await s.app.inject(json("/v1/substitutes", { product_id: "NO-SUCH-ID" }));

@@ -5,6 +5,7 @@
  * CrossEncoder.rank does.
  */
 import { EsciError } from "../../errors/index.js";
+import { parseEsciLabel } from "../../esci/labels.js";
 import type { Pair } from "../../models/types.js";
 import {
   classifyRequestSchema,
@@ -94,7 +95,10 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
           model: scorer.id,
           labels: [...scorer.labels],
           calibrated: body.calibration !== false && scorer.model.calibration !== undefined,
-          results: preds.map((p, index) => ({ index, label: p.label, probs: p.probs, logits: p.logits, ...(scored ? { score: scorer.score(p) } : {}) })),
+          results: preds.map((p, index) => {
+            const esci = parseEsciLabel(p.label);
+            return { index, label: p.label, ...(esci ? { esci } : {}), probs: p.probs, logits: p.logits, ...(scored ? { score: scorer.score(p) } : {}) };
+          }),
         };
         return out;
       },

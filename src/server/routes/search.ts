@@ -34,7 +34,7 @@ function hitBody(h: SearchHit, i: number): SearchHitBody {
     id: h.id,
     title: h.title,
     score: h.score,
-    ...(h.label !== undefined ? { label: h.label, probs: h.probs } : {}),
+    ...(h.label !== undefined ? { label: h.label, esci: h.esci, probs: h.probs } : {}),
     ...(h.calibrated ? { calibrated: true } : {}),
     stage1_rank: h.stage1_rank,
     stage1_score: h.stage1_score,
