@@ -49,13 +49,29 @@ export function mutate(rng, seeds) {
   const header = seed.subarray(8, 8 + headerLength);
   const data = seed.subarray(8 + headerLength);
   const r = rng();
-  if (r < 0.4) return mutateMany(rng, seed, seeds);
+  if (r < 0.1 && data.length) {
+    // Tensor bytes only: the file stays valid and must read back.
+    const out = Buffer.from(seed);
+    out[8 + headerLength + int(rng, data.length)] ^= 1 << int(rng, 8);
+    return out;
+  }
+  if (r < 0.45) return mutateMany(rng, seed, seeds);
   if (r < 0.5) {
     const out = Buffer.from(seed);
     out.writeBigUInt64LE(BigInt(pick(rng, [0, 1, 7, headerLength - 1, headerLength + 1, seed.length, 2 ** 31, 2 ** 53, int(rng, 2 ** 32)])));
     return out;
   }
-  const json = mutateJson(rng, JSON.parse(header.toString("utf8")));
+  let json = JSON.parse(header.toString("utf8"));
+  const names = Object.keys(json).filter((k) => k !== "__metadata__");
+  if (rng() < 0.5 && names.length) {
+    // Near-valid edits: one offset or dimension nudged, tensors swapped, a dtype of another size.
+    const e = json[pick(rng, names)];
+    const r2 = int(rng, 4);
+    if (r2 === 0) e.data_offsets[int(rng, 2)] += pick(rng, [-8, -2, -1, 1, 2, 8]);
+    else if (r2 === 1 && e.shape.length) e.shape[int(rng, e.shape.length)] += pick(rng, [-1, 1, 2]);
+    else if (r2 === 2) e.dtype = pick(rng, ["F32", "F16", "BF16", "I64", "I32", "U8", "BOOL", "F64", "I8", "F8_E4M3"]);
+    else [e.data_offsets[0], e.data_offsets[1]] = [e.data_offsets[1], e.data_offsets[0]];
+  } else json = mutateJson(rng, json);
   const text = JSON.stringify(json) ?? "";
   return withHeader(Buffer.from(text, "utf8"), rng() < 0.8 ? data : data.subarray(0, int(rng, data.length + 1)));
 }
