@@ -7,14 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, truncateSync } from "node:fs";
+import { cpSync, truncateSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { ERROR_TABLE } from "../../src/errors/index.js";
 import { openStore } from "../../src/search/store.js";
-import { isolateEsciCache, REPO_ROOT } from "../helpers/paths.js";
+import { isolateEsciCache, REPO_ROOT, tempDir } from "../helpers/paths.js";
 import { DEMO_CATALOG, EMBED_MODEL, ESCI_MODEL, testServer } from "./helpers.js";
 
 const CLI = join(REPO_ROOT, "dist", "src", "cli", "main.js");
@@ -98,7 +97,7 @@ describe("over sockets", () => {
 });
 
 describe("esci serve (process)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "esci-serve-"));
+  const dir = tempDir("esci-serve-");
 
   it("refuses to start when the model directory is missing: non-zero exit, the path in the message", () => {
     const missing = join(dir, "no-such-model");
