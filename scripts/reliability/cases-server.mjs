@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const KEY = "reliability-key";
-const TIMEOUTS = { headersMs: 500, requestMs: 1000, idleMs: 500 };
+const TIMEOUTS = { headersMs: 2000, requestMs: 3000, idleMs: 500 };
 
 /** One HTTP exchange; resolves with status and body, or status 0 and the socket error. */
 function http(url, { method = "POST", headers = {}, body } = {}) {

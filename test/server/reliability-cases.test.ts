@@ -35,7 +35,8 @@ describe("scripts/reliability/cases-server.mjs", () => {
       assert.equal(outcome(/nothing sent/), "HTTP 408, connection closed");
       assert.equal(outcome(/headers half sent/), "HTTP 408, connection closed");
       assert.equal(outcome(/body half sent/), "HTTP 408, connection closed");
-      assert.equal(outcome(/left idle/), "HTTP 200, then connection closed");
+      // (The idle row is left to timeouts.test.ts: on a very busy machine its request can itself
+      // outlast the short header timeout the generator uses.)
       assert.equal(outcome(/over --max-body/), "HTTP 413");
       assert.equal(outcome(/^not JSON/), "HTTP 400");
       assert.equal(outcome(/unknown API key/), "HTTP 401");
