@@ -5,13 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
 import { startMockHub, type MockHub } from "../helpers/mock-hub.js";
-import { fixtureModel, REPO_ROOT } from "../helpers/paths.js";
+import { fixtureModel, REPO_ROOT, tempDir } from "../helpers/paths.js";
 
 const CLI = join(REPO_ROOT, "dist/src/cli/main.js");
 let work: string;
@@ -40,7 +39,7 @@ const PAIRS = [
 ];
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), "esci-cli-"));
+  work = tempDir("esci-cli-");
   env = { ...process.env, ESCI_CACHE: join(work, "esci-cache"), HF_HOME: join(work, "hf"), HF_HUB_OFFLINE: "" };
   writeFileSync(join(work, "pairs.jsonl"), PAIRS.map((p) => JSON.stringify(p)).join("\n") + "\n");
   writeFileSync(join(work, "pairs.csv"), "query,product,sku\n" + PAIRS.map((p) => `"${p.query}","${p.product}",${p.sku}`).join("\n") + "\n");

@@ -6,13 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
 import { writeDataset } from "../esci/helpers.js";
-import { fixtureModel, fixtureReference, REPO_ROOT } from "../helpers/paths.js";
+import { fixtureModel, fixtureReference, REPO_ROOT, tempDir } from "../helpers/paths.js";
 
 const CLI = join(REPO_ROOT, "dist/src/cli/main.js");
 let work: string;
@@ -39,7 +38,7 @@ function pairsFile(model: string): { path: string; pairs: Array<readonly [string
 }
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), "esci-quantize-"));
+  work = tempDir("esci-quantize-");
   cache = join(work, "esci-cache");
 });
 

@@ -4,14 +4,13 @@
  * the location of the real 16-row sample (ESCI_SAMPLE_DIR; by default ../shared/data/esci-sample
  * next to the repo), and temp dirs that are removed when the test process exits.
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import { existsSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parquetWriteFile } from "hyparquet-writer";
 import { EsciError } from "../../src/errors/index.js";
 import type { Pair, PairPrediction, PairScorer, PredictOptions } from "../../src/models/types.js";
+import { tempDir } from "../helpers/paths.js";
 
 // dist/test/esci/helpers.js → repo root
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -24,16 +23,9 @@ export const HAVE_SAMPLE = existsSync(join(SAMPLE_DIR, "shopping_queries_dataset
  */
 export const SAMPLE_SKIP: string | false = HAVE_SAMPLE || process.env.CI === "true" ? false : `no sample at ${SAMPLE_DIR} (set ESCI_SAMPLE_DIR)`;
 
-const made: string[] = [];
-process.once("exit", () => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
 /** A fresh temp dir, removed when the test process exits. */
 export function tmp(prefix = "esci-test-"): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
+  return tempDir(prefix);
 }
 
 /** mulberry32: a seeded 32-bit PRNG for reproducible test data. */

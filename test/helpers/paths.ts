@@ -16,10 +16,19 @@ export function fixtureReference<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(join(FIXTURES, "reference", `${name}.json`), "utf8")) as T;
 }
 
-/** Point esci's ONNX cache at a fresh temp dir so tests never reuse a stale build; removed when the process exits. */
+const made: string[] = [];
+
+/** A fresh temp dir named `prefix…`, removed when the test process exits (tests leave nothing behind). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  // One exit listener for all of them (a listener each would trip MaxListenersExceededWarning).
+  if (made.push(dir) === 1) process.once("exit", () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  return dir;
+}
+
+/** Point esci's ONNX cache at a fresh temp dir so tests never reuse a stale build. */
 export function isolateEsciCache(): string {
-  const dir = mkdtempSync(join(tmpdir(), "esci-cache-"));
+  const dir = tempDir("esci-cache-");
   process.env.ESCI_CACHE = dir;
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

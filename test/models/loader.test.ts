@@ -3,15 +3,14 @@
  * keyed by weights content, and int8 quantization that stays close to fp32.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { EsciError } from "../../src/errors/index.js";
 import { prepareOnnxModel } from "../../src/models/loader.js";
 import { parseConfig } from "../../src/models/config.js";
 import { ALL_FUSIONS } from "../../src/models/encoder.js";
-import { fixtureModel, isolateEsciCache } from "../helpers/paths.js";
+import { fixtureModel, isolateEsciCache, tempDir } from "../helpers/paths.js";
 
 let cache: string;
 before(() => {
@@ -19,7 +18,7 @@ before(() => {
 });
 
 function copyFixture(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `esci-${name}-`));
+  const dir = tempDir(`esci-${name}-`);
   cpSync(fixtureModel(name), dir, { recursive: true });
   return dir;
 }
@@ -86,7 +85,7 @@ describe("unsupported checkpoints fail with a sentence naming the problem", () =
   });
 
   it("a directory without config.json", () => {
-    const dir = mkdtempSync(join(tmpdir(), "esci-empty-"));
+    const dir = tempDir("esci-empty-");
     throwsCode(() => prepareOnnxModel(dir, "classify"), "NOT_FOUND", /no config\.json in/);
   });
 });

@@ -3,8 +3,6 @@
  * demo-catalog store indexed with the tiny bi-encoder. Random weights: the tests check wiring,
  * shapes, statuses and batched == single, never relevance.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BiEncoder } from "../../src/models/bi-encoder.js";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
@@ -14,7 +12,7 @@ import { buildApp, closeModels, queuedModels, ServerState, type QueueOptions, ty
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import type { ServerMetrics } from "../../src/server/metrics.js";
 import type { SearchCacheSizes } from "../../src/search/cache.js";
-import { fixtureModel, REPO_ROOT } from "../helpers/paths.js";
+import { fixtureModel, REPO_ROOT, tempDir } from "../helpers/paths.js";
 
 export const ESCI_MODEL = fixtureModel("tiny-roberta-esci");
 export const ONE_LOGIT_MODEL = fixtureModel("tiny-bert-1logit");
@@ -61,7 +59,7 @@ export async function testServer(o: TestServerOptions = {}) {
 
 /** The demo catalog in a fresh SQLite store, embedded by the tiny bi-encoder. */
 export async function demoStore(): Promise<CatalogStore> {
-  const dir = mkdtempSync(join(tmpdir(), "esci-server-store-"));
+  const dir = tempDir("esci-server-store-");
   const store = await openStore(`sqlite:${join(dir, "demo.db")}`);
   const embedder = await BiEncoder.load(EMBED_MODEL);
   try {

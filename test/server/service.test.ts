@@ -13,7 +13,7 @@ import { BiEncoder } from "../../src/models/bi-encoder.js";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
 import { SearchPipeline } from "../../src/search/pipeline.js";
 import type { CatalogStore } from "../../src/search/store.js";
-import { fixtureModel, isolateEsciCache } from "../helpers/paths.js";
+import { fixtureModel, isolateEsciCache, tempDir } from "../helpers/paths.js";
 import { assertClose, demoStore, EMBED_MODEL, ESCI_MODEL, json, testServer } from "./helpers.js";
 
 type Server = Awaited<ReturnType<typeof testServer>>;
@@ -230,7 +230,7 @@ describe("metrics, docs, web UI, reports", () => {
   let s: Server;
   let reports: string;
   before(async () => {
-    reports = mkdtempSync(join(tmpdir(), "esci-reports-"));
+    reports = tempDir("esci-reports-");
     const write = (dir: string, created: string, ndcg: number) => {
       mkdirSync(join(reports, dir), { recursive: true });
       writeFileSync(join(reports, dir, "report.html"), `<!doctype html><h1>ESCI evaluation report ${dir}</h1>`);

@@ -9,8 +9,7 @@
  * browser is a failure.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
@@ -18,7 +17,7 @@ import { evaluateScorer } from "../../src/esci/evaluate.js";
 import { writeReport } from "../../src/esci/report/html.js";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
 import type { CatalogStore } from "../../src/search/store.js";
-import { isolateEsciCache, REPO_ROOT } from "../helpers/paths.js";
+import { isolateEsciCache, REPO_ROOT, tempDir } from "../helpers/paths.js";
 import { demoStore, ESCI_MODEL, testServer } from "../server/helpers.js";
 
 const CHROMIUM = process.env.ESCI_CHROMIUM ?? "/usr/bin/chromium";
@@ -58,7 +57,7 @@ describe("web UI in Chromium", { skip }, () => {
     assert.ok(haveBrowser, `CI is set but there is no browser at ${CHROMIUM}: .ci/run must apt-get install chromium`);
     isolateEsciCache();
     mkdirSync(ARTIFACTS, { recursive: true });
-    const dir = mkdtempSync(join(tmpdir(), "esci-web-"));
+    const dir = tempDir("esci-web-");
     await writeDemoReport(dir);
     store = await demoStore();
     server = await testServer({ store, embed: true, settings: { reportsDir: join(dir, "reports") } });
