@@ -1,7 +1,7 @@
 #!/tmp/ref/bin/python
 """PyTorch reference for esci's trainer: 8 optimizer steps from the committed tiny checkpoints.
 
-Run with a Python that has torch (dev-only; tests never run Python), e.g. the reference venv:
+Run with a Python that has torch and numpy, e.g. the reference stack (dev-only; tests never run Python):
 
     /tmp/ref/bin/python scripts/train/make_parity.py
 
@@ -82,6 +82,10 @@ def write_safetensors(path: str, tensors: dict[str, np.ndarray], dtype: str) -> 
             f.write(b)
 
 
+def write_f64_safetensors(path: str, tensors: dict[str, np.ndarray]) -> None:
+    write_safetensors(path, tensors, "<f8")
+
+
 def balanced(labels: list[int], n_classes: int) -> list[float]:
     """sklearn's compute_class_weight("balanced"): n / (C · count_c)."""
     counts = np.bincount(labels, minlength=n_classes)
@@ -94,6 +98,49 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, weight:
     logpt = torch.log_softmax(logits, dim=1).gather(1, target[:, None])[:, 0]
     w = weight[target] if weight is not None else torch.ones_like(logpt)
     return -(w * (1 - logpt.exp()) ** gamma * logpt).sum() / w.sum()
+
+
+def optimize(name: str, params: dict, no_decay, logits_of, targets: list[int], recipe: dict, criterion=None) -> tuple[list[dict], int]:
+    """HF Trainer's loop over fixed micro-batches: the loss (default: mean cross-entropy) / accumulation count, clip, AdamW, linear warm-up/decay."""
+    criterion = criterion or torch.nn.functional.cross_entropy
+    n, B, accum, steps = len(targets), recipe["batch_size"], recipe["grad_accum"], recipe["steps"]
+    batches = [list(range(i, min(i + B, n))) for i in range(0, n, B)]
+    groups = [batches[i:i + accum] for i in range(0, len(batches), accum)]
+    assert len(groups) == steps, (name, len(groups), steps)
+    warmup = math.ceil(steps * recipe["warmup_ratio"])
+    decay = [p for k, p in params.items() if not no_decay(k)]
+    plain = [p for k, p in params.items() if no_decay(k)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe["weight_decay"]}, {"params": plain, "weight_decay": 0.0}],
+                            lr=recipe["lr"], betas=(0.9, 0.999), eps=1e-8)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(warmup, steps))
+    log = []
+    for k, group in enumerate(groups):
+        opt.zero_grad()
+        total = 0.0
+        for idx in group:
+            loss = criterion(logits_of(idx), torch.tensor([targets[i] for i in idx])) / len(group)
+            loss.backward()
+            total += loss.item()
+        lr = sched.get_last_lr()[0]
+        norm = float(torch.nn.utils.clip_grad_norm_(list(params.values()), recipe["max_grad_norm"]))
+        opt.step()
+        sched.step()
+        log.append({"step": k + 1, "loss": total, "lr": lr, "grad_norm": norm})
+    clipped = sum(1 for e in log if e["grad_norm"] > recipe["max_grad_norm"])
+    assert clipped >= steps // 2, f"{name}: clipping active in only {clipped} of {steps} steps"
+    return log, warmup
+
+
+def write_reference(name: str, params: dict, labels: list[str], max_length: int, recipe: dict, rows: list[dict], log: list[dict],
+                    stem: str | None = None, dtype: str = "<f8", extra: dict | None = None) -> None:
+    """<stem>.safetensors (final weights, HF names; float64 unless `dtype` says "<f4") and <stem>.json (stem: parity-<name>)."""
+    os.makedirs(OUT, exist_ok=True)
+    stem = stem or f"parity-{name}"
+    write_safetensors(os.path.join(OUT, f"{stem}.safetensors"), {n: p.detach().numpy() for n, p in params.items()}, dtype)
+    fixture = {"model": name, **(extra or {}), "labels": labels, "max_length": max_length, "recipe": recipe, "examples": rows, "steps": log}
+    with open(os.path.join(OUT, f"{stem}.json"), "w", encoding="utf-8") as f:
+        json.dump(fixture, f, ensure_ascii=False, indent=1)
+        f.write("\n")
 
 
 def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, recipe: dict, variant: dict | None = None) -> None:
@@ -118,54 +165,21 @@ def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, rec
     else:
         criterion = torch.nn.CrossEntropyLoss(weight=weight, label_smoothing=variant.get("label_smoothing", 0.0))
 
-    B, accum, steps = recipe["batch_size"], recipe["grad_accum"], recipe["steps"]
-    batches = [list(range(i, min(i + B, n_examples))) for i in range(0, n_examples, B)]
-    groups = [batches[i:i + accum] for i in range(0, len(batches), accum)]
-    assert len(groups) == steps, (name, len(groups), steps)
-    warmup = math.ceil(steps * recipe["warmup_ratio"])
+    no_decay = lambda n: "bias" in n or "LayerNorm" in n  # noqa: E731
 
-    decay = [p for n, p in params.items() if not ("bias" in n or "LayerNorm" in n)]
-    no_decay = [p for n, p in params.items() if "bias" in n or "LayerNorm" in n]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=recipe["lr"], betas=(0.9, 0.999), eps=1e-8)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(warmup, steps))
-    log = []
-    for k, group in enumerate(groups):
-        opt.zero_grad()
-        total = 0.0
-        for idx in group:
-            ids, mask = mf.padded([encoded[i][0] for i in idx], cfg["pad_token_id"])
-            types, _ = mf.padded([encoded[i][1] for i in idx], 0)
-            logits = mf.classifier_logits(params, cfg, mf.encoder_forward(params, prefix, cfg, ids, types, mask))
-            loss = criterion(logits, torch.tensor([data[i][2] for i in idx])) / len(group)
-            loss.backward()
-            total += loss.item()
-        lr = sched.get_last_lr()[0]
-        norm = float(torch.nn.utils.clip_grad_norm_(list(params.values()), recipe["max_grad_norm"]))
-        opt.step()
-        sched.step()
-        log.append({"step": k + 1, "loss": total, "lr": lr, "grad_norm": norm})
+    def logits_of(idx: list[int]) -> torch.Tensor:
+        ids, mask = mf.padded([encoded[i][0] for i in idx], cfg["pad_token_id"])
+        types, _ = mf.padded([encoded[i][1] for i in idx], 0)
+        return mf.classifier_logits(params, cfg, mf.encoder_forward(params, prefix, cfg, ids, types, mask))
+
+    log, warmup = optimize(name, params, no_decay, logits_of, [y for _, _, y in data], recipe, criterion)
+    rows = [{"query": q, "product": p, "label": y, "input_ids": e[0], "token_type_ids": e[1]} for (q, p, y), e in zip(data, encoded)]
+    stem = f"parity-{name}" + (f"-{given['name']}" if given else "")
+    extra = {"loss": {k: v for k, v in given.items() if k != "name"}, "class_weights": variant.get("class_weights")} if given else None
+    # variants store float32 weights to keep the fixtures small (the test's 1e-5 is far above float32 rounding)
+    write_reference(name, params, labels, max_length, {**recipe, "warmup_steps": warmup}, rows, log, stem, "<f4" if given else "<f8", extra)
     clipped = sum(1 for e in log if e["grad_norm"] > recipe["max_grad_norm"])
-    assert clipped >= steps // 2, f"{name}: clipping active in only {clipped} of {steps} steps"
-
-    os.makedirs(OUT, exist_ok=True)
-    stem = f"parity-{name}" + (f"-{variant['name']}" if variant else "")
-    dtype = "<f4" if variant else "<f8"
-    write_safetensors(os.path.join(OUT, f"{stem}.safetensors"), {n: p.detach().numpy() for n, p in params.items()}, dtype)
-    fixture = {
-        "model": name,
-        **({"loss": {k: v for k, v in given.items() if k != "name"}, "class_weights": variant.get("class_weights")} if given else {}),
-        "labels": labels,
-        "max_length": max_length,
-        "recipe": {**recipe, "warmup_steps": warmup},
-        "examples": [{"query": q, "product": p, "label": y, "input_ids": e[0], "token_type_ids": e[1]}
-                     for (q, p, y), e in zip(data, encoded)],
-        "steps": log,
-    }
-    with open(os.path.join(OUT, f"{stem}.json"), "w", encoding="utf-8") as f:
-        json.dump(fixture, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    print(stem, "clipped", clipped, "of", steps, "losses", [round(e["loss"], 4) for e in log])
+    print(stem, "clipped", clipped, "of", recipe["steps"], "losses", [round(e["loss"], 4) for e in log])
 
 
 # esci train's loss flags, one fixture each (the class weights are in head-label id order)

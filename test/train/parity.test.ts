@@ -1,10 +1,11 @@
 /**
- * Parity with PyTorch: 8 optimizer steps from the committed tiny checkpoints (RoBERTa and BERT)
+ * Parity with PyTorch: 8 optimizer steps from the committed tiny checkpoints (every family)
  * over fixed batches, with weight decay, warm-up, active clipping, a partial last batch (RoBERTa)
  * and gradient accumulation (BERT), dropout 0, no shuffling. The reference (a float64 torch run of
  * the same model code, AdamW, schedule and clipping) is scripts/train/make_parity.py's output in
- * test/train/fixtures/. Every step's loss must match to 1e-5 relative, and every weight of the
- * exported Hugging Face checkpoint to 1e-5 absolute.
+ * test/train/fixtures/; for DistilBERT, ELECTRA and ModernBERT, make_arch_parity.py's, which
+ * trains transformers' own models. Every step's loss must match to 1e-5 relative, and every
+ * weight of the exported Hugging Face checkpoint to 1e-5 absolute.
  *
  * The loss variants (esci train's --class-weights balanced|w…, --label-smoothing, --loss focal
  * --focal-gamma) run the same recipe against torch's CrossEntropyLoss(weight=…, label_smoothing=…)
@@ -36,6 +37,9 @@ const FIXTURES = join(REPO_ROOT, "test", "train", "fixtures");
 const work = mkdtempSync(join(tmpdir(), "esci-parity-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
+// RoBERTa and BERT against scripts/train/make_parity.py (also with each loss variant); DistilBERT,
+// ELECTRA and ModernBERT (mean-pooled, and with every bias) against transformers' own models
+// (make_arch_parity.py).
 const RUNS: Array<[model: string, variant?: string]> = [
   ["tiny-roberta-esci"],
   ["tiny-bert-3label"],
@@ -45,6 +49,10 @@ const RUNS: Array<[model: string, variant?: string]> = [
   ["tiny-roberta-esci", "focal-balanced"],
   ["tiny-bert-3label", "focal-weighted"],
   ["tiny-bert-3label", "smoothing"],
+  ["arch-distilbert-sinusoidal-3label"],
+  ["arch-electra-project-esci"],
+  ["arch-modernbert-mean-3label"],
+  ["arch-modernbert-biases-esci"],
 ];
 
 for (const [name, variant] of RUNS) {
@@ -93,6 +101,9 @@ for (const [name, variant] of RUNS) {
       assert.equal(summary.plan.warmupSteps, r.warmup_steps);
       const wantWeights = fx.class_weights ?? fx.labels.map(() => 1);
       wantWeights.forEach((w, c) => assert.ok(Math.abs(weights[c] - w) < 1e-12, `class weight ${c}: ${weights[c]} vs ${w}`));
+
+      // 16.4: the weights are float32 whatever the base stored (arch-distilbert-… is float16)
+      assert.equal(JSON.parse(readFileSync(join(output, "config.json"), "utf8")).dtype, "float32");
 
       const maxLossErr = checkSteps(output, fx.steps, r.lr);
       const worst = maxWeightError(output, join(FIXTURES, `${stem}.safetensors`));
