@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """PyTorch reference for esci's trainer: 8 optimizer steps from the committed tiny checkpoints.
 
-Run with the Debian Python that has torch (dev-only; tests never run Python):
+Run with a Python that has torch and numpy, e.g. the reference stack (dev-only; tests never run Python):
 
-    /usr/bin/python3 scripts/train/make_parity.py
+    /tmp/ref/bin/python scripts/train/make_parity.py
 
 For each of tiny-roberta-esci and tiny-bert-3label it writes test/train/fixtures/parity-<name>.json
 (the token ids of every example, the recipe, and per step: loss, lr, grad_norm) and
@@ -77,6 +77,46 @@ def write_f64_safetensors(path: str, tensors: dict[str, np.ndarray]) -> None:
             f.write(b)
 
 
+def optimize(name: str, params: dict, no_decay, logits_of, targets: list[int], recipe: dict) -> tuple[list[dict], int]:
+    """HF Trainer's loop over fixed micro-batches: mean cross-entropy / accumulation count, clip, AdamW, linear warm-up/decay."""
+    n, B, accum, steps = len(targets), recipe["batch_size"], recipe["grad_accum"], recipe["steps"]
+    batches = [list(range(i, min(i + B, n))) for i in range(0, n, B)]
+    groups = [batches[i:i + accum] for i in range(0, len(batches), accum)]
+    assert len(groups) == steps, (name, len(groups), steps)
+    warmup = math.ceil(steps * recipe["warmup_ratio"])
+    decay = [p for k, p in params.items() if not no_decay(k)]
+    plain = [p for k, p in params.items() if no_decay(k)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe["weight_decay"]}, {"params": plain, "weight_decay": 0.0}],
+                            lr=recipe["lr"], betas=(0.9, 0.999), eps=1e-8)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(warmup, steps))
+    log = []
+    for k, group in enumerate(groups):
+        opt.zero_grad()
+        total = 0.0
+        for idx in group:
+            loss = torch.nn.functional.cross_entropy(logits_of(idx), torch.tensor([targets[i] for i in idx])) / len(group)
+            loss.backward()
+            total += loss.item()
+        lr = sched.get_last_lr()[0]
+        norm = float(torch.nn.utils.clip_grad_norm_(list(params.values()), recipe["max_grad_norm"]))
+        opt.step()
+        sched.step()
+        log.append({"step": k + 1, "loss": total, "lr": lr, "grad_norm": norm})
+    clipped = sum(1 for e in log if e["grad_norm"] > recipe["max_grad_norm"])
+    assert clipped >= steps // 2, f"{name}: clipping active in only {clipped} of {steps} steps"
+    return log, warmup
+
+
+def write_reference(name: str, params: dict, labels: list[str], max_length: int, recipe: dict, rows: list[dict], log: list[dict]) -> None:
+    """parity-<name>.safetensors (float64 final weights, HF names) and parity-<name>.json."""
+    os.makedirs(OUT, exist_ok=True)
+    write_f64_safetensors(os.path.join(OUT, f"parity-{name}.safetensors"), {n: p.detach().numpy() for n, p in params.items()})
+    fixture = {"model": name, "labels": labels, "max_length": max_length, "recipe": recipe, "examples": rows, "steps": log}
+    with open(os.path.join(OUT, f"parity-{name}.json"), "w", encoding="utf-8") as f:
+        json.dump(fixture, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, recipe: dict) -> None:
     model_dir = os.path.join(ROOT, "test", "fixtures", "models", name)
     with open(os.path.join(model_dir, "config.json")) as f:
@@ -89,51 +129,18 @@ def run(name: str, tok, labels: list[str], n_examples: int, max_length: int, rec
     data = examples(n_examples, len(labels), seed=len(name))
     encoded = [mf.encode_pair(tok, q, p, max_length) for q, p, _ in data]
 
-    B, accum, steps = recipe["batch_size"], recipe["grad_accum"], recipe["steps"]
-    batches = [list(range(i, min(i + B, n_examples))) for i in range(0, n_examples, B)]
-    groups = [batches[i:i + accum] for i in range(0, len(batches), accum)]
-    assert len(groups) == steps, (name, len(groups), steps)
-    warmup = math.ceil(steps * recipe["warmup_ratio"])
+    no_decay = lambda n: "bias" in n or "LayerNorm" in n  # noqa: E731
 
-    decay = [p for n, p in params.items() if not ("bias" in n or "LayerNorm" in n)]
-    no_decay = [p for n, p in params.items() if "bias" in n or "LayerNorm" in n]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=recipe["lr"], betas=(0.9, 0.999), eps=1e-8)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(warmup, steps))
-    log = []
-    for k, group in enumerate(groups):
-        opt.zero_grad()
-        total = 0.0
-        for idx in group:
-            ids, mask = mf.padded([encoded[i][0] for i in idx], cfg["pad_token_id"])
-            types, _ = mf.padded([encoded[i][1] for i in idx], 0)
-            logits = mf.classifier_logits(params, cfg, mf.encoder_forward(params, prefix, cfg, ids, types, mask))
-            loss = torch.nn.functional.cross_entropy(logits, torch.tensor([data[i][2] for i in idx])) / len(group)
-            loss.backward()
-            total += loss.item()
-        lr = sched.get_last_lr()[0]
-        norm = float(torch.nn.utils.clip_grad_norm_(list(params.values()), recipe["max_grad_norm"]))
-        opt.step()
-        sched.step()
-        log.append({"step": k + 1, "loss": total, "lr": lr, "grad_norm": norm})
+    def logits_of(idx: list[int]) -> torch.Tensor:
+        ids, mask = mf.padded([encoded[i][0] for i in idx], cfg["pad_token_id"])
+        types, _ = mf.padded([encoded[i][1] for i in idx], 0)
+        return mf.classifier_logits(params, cfg, mf.encoder_forward(params, prefix, cfg, ids, types, mask))
+
+    log, warmup = optimize(name, params, no_decay, logits_of, [y for _, _, y in data], recipe)
+    rows = [{"query": q, "product": p, "label": y, "input_ids": e[0], "token_type_ids": e[1]} for (q, p, y), e in zip(data, encoded)]
+    write_reference(name, params, labels, max_length, {**recipe, "warmup_steps": warmup}, rows, log)
     clipped = sum(1 for e in log if e["grad_norm"] > recipe["max_grad_norm"])
-    assert clipped >= steps // 2, f"{name}: clipping active in only {clipped} of {steps} steps"
-
-    os.makedirs(OUT, exist_ok=True)
-    write_f64_safetensors(os.path.join(OUT, f"parity-{name}.safetensors"), {n: p.detach().numpy() for n, p in params.items()})
-    fixture = {
-        "model": name,
-        "labels": labels,
-        "max_length": max_length,
-        "recipe": {**recipe, "warmup_steps": warmup},
-        "examples": [{"query": q, "product": p, "label": y, "input_ids": e[0], "token_type_ids": e[1]}
-                     for (q, p, y), e in zip(data, encoded)],
-        "steps": log,
-    }
-    with open(os.path.join(OUT, f"parity-{name}.json"), "w", encoding="utf-8") as f:
-        json.dump(fixture, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    print(name, "clipped", clipped, "of", steps, "losses", [round(e["loss"], 4) for e in log])
+    print(name, "clipped", clipped, "of", recipe["steps"], "losses", [round(e["loss"], 4) for e in log])
 
 
 def main() -> None:

@@ -125,6 +125,9 @@ export class ShapeTable {
       case "Exp":
       case "Neg":
       case "Sqrt":
+      case "Abs":
+      case "Cos":
+      case "Sin":
       case "Not":
       case "Softmax":
       case "LogSoftmax":
@@ -141,9 +144,11 @@ export class ShapeTable {
       case "Min":
       case "Equal":
       case "Greater":
-      case "Less": {
+      case "Less":
+      case "LessOrEqual":
+      case "And": {
         const b = this.get(node.inputs[1]);
-        const elem = ["Equal", "Greater", "Less"].includes(node.opType) ? DataType.BOOL : x!.elemType;
+        const elem = ["Equal", "Greater", "Less", "LessOrEqual", "And"].includes(node.opType) ? DataType.BOOL : x!.elemType;
         return this.set(out[0], elem, broadcastDims(x!.dims, b.dims));
       }
       case "Sum": {

@@ -36,7 +36,9 @@ export function hfTensors(model: InitialModel, params: readonly Parameter[], val
 
 export async function exportCheckpoint(dir: string, model: InitialModel, params: readonly Parameter[], values: readonly Float32Array[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const config = { ...model.config.raw, torch_dtype: "float32" };
+  // The weights are float32 whatever the base stored: say so under transformers 5's "dtype" (which
+  // it reads first) and, where the base had it, transformers 4's "torch_dtype".
+  const config = { ...model.config.raw, ...("torch_dtype" in model.config.raw ? { torch_dtype: "float32" } : {}), dtype: "float32" };
   await writeFileAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
   for (const f of tokenizerFiles(model.baseDir)) {
     const tmp = join(dir, `.${f}.${process.pid}.tmp`);

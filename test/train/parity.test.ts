@@ -1,10 +1,11 @@
 /**
- * Parity with PyTorch: 8 optimizer steps from the committed tiny checkpoints (RoBERTa and BERT)
+ * Parity with PyTorch: 8 optimizer steps from the committed tiny checkpoints (every family)
  * over fixed batches, with weight decay, warm-up, active clipping, a partial last batch (RoBERTa)
  * and gradient accumulation (BERT), dropout 0, no shuffling. The reference (a float64 torch run of
  * the same model code, AdamW, schedule and clipping) is scripts/train/make_parity.py's output in
- * test/train/fixtures/. Every step's loss must match to 1e-5 relative, and every weight of the
- * exported Hugging Face checkpoint to 1e-5 absolute.
+ * test/train/fixtures/; for DistilBERT, ELECTRA and ModernBERT, make_arch_parity.py's, which
+ * trains transformers' own models. Every step's loss must match to 1e-5 relative, and every
+ * weight of the exported Hugging Face checkpoint to 1e-5 absolute.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -29,7 +30,11 @@ const FIXTURES = join(REPO_ROOT, "test", "train", "fixtures");
 const work = mkdtempSync(join(tmpdir(), "esci-parity-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-for (const name of ["tiny-roberta-esci", "tiny-bert-3label"]) {
+// RoBERTa and BERT against scripts/train/make_parity.py; DistilBERT, ELECTRA and ModernBERT
+// (mean-pooled, and with every bias) against transformers' own models (make_arch_parity.py).
+const PARITY = ["tiny-roberta-esci", "tiny-bert-3label", "arch-distilbert-sinusoidal-3label", "arch-electra-project-esci", "arch-modernbert-mean-3label", "arch-modernbert-biases-esci"];
+
+for (const name of PARITY) {
   describe(`training parity with PyTorch: ${name}`, () => {
     const fx = JSON.parse(readFileSync(join(FIXTURES, `parity-${name}.json`), "utf8")) as ParityFixture;
     const output = join(work, name);
@@ -67,6 +72,9 @@ for (const name of ["tiny-roberta-esci", "tiny-bert-3label"]) {
       model.source.close();
       assert.equal(summary.plan.totalSteps, r.steps);
       assert.equal(summary.plan.warmupSteps, r.warmup_steps);
+
+      // 16.4: the weights are float32 whatever the base stored (arch-distilbert-… is float16)
+      assert.equal(JSON.parse(readFileSync(join(output, "config.json"), "utf8")).dtype, "float32");
 
       const log = TrainLog.read(join(output, "log.jsonl"));
       assert.equal(log.length, fx.steps.length);
