@@ -304,7 +304,10 @@ export class ShapeTable {
         return this.set(out[0], this.get(node.inputs[2]).elemType, [...x!.dims, depth]);
       }
       case "ScatterND":
+      case "ScatterElements":
         return same();
+      case "GatherElements":
+        return this.set(out[0], x!.elemType, [...this.get(node.inputs[1]).dims]);
       default:
         throw new Error(`shape inference: op ${node.opType} (node ${node.name}) is not supported`);
     }

@@ -124,6 +124,15 @@ const CASES: GradCase[] = [
     build: (g, x) => g.gatherIndex(x.h, 2, 1),
   },
   {
+    op: "GatherElements",
+    name: "GatherElements DeBERTa c2p: (B,h,T,2S) scores read by an expanded (T,T) index, repeats included",
+    inputs: { s: { dims: [2, 2, 3, 4], shape: ["batch", 2, "seq", 4] } },
+    build: (g, x, c) => {
+      const idx = c.i([0, 1, 1, 3, 2, 2, 1, 0, 3], [3, 3]); // row 1 and 2 read some elements twice
+      return g.op("GatherElements", [x.s, g.op("Expand", [idx, g.op("Concat", [g.op("Shape", [x.s], { start: 0, end: 3 }), c.i([3])], { axis: 0 })])], { axis: 3 });
+    },
+  },
+  {
     op: "Slice",
     name: "Slice position rows 0…T-1 (BERT)",
     inputs: { table: { dims: [6, 3] }, ids: { dims: [2, 4], shape: ["batch", "seq"], kind: "int64", values: [0, 0, 0, 0, 0, 0, 0, 0] } },
