@@ -124,6 +124,13 @@ const CASES: GradCase[] = [
     build: (g, x) => g.gatherIndex(x.h, 2, 1),
   },
   {
+    op: "Conv",
+    name: "Conv 1-D, kernel 3, pads 1 (DeBERTa-v2 ConvLayer), symbolic T (float32: ONNX Runtime has no double Conv)",
+    dtype: "float32",
+    inputs: { x: { dims: [2, 3, 5], shape: ["batch", 3, "seq"] }, w: { dims: [4, 3, 3] }, b: { dims: [4] } },
+    build: (g, x) => g.op("Conv", [x.x, x.w, x.b], { kernel_shape: [3], pads: [1, 1] }),
+  },
+  {
     op: "GatherElements",
     name: "GatherElements DeBERTa c2p: (B,h,T,2S) scores read by an expanded (T,T) index, repeats included",
     inputs: { s: { dims: [2, 2, 3, 4], shape: ["batch", 2, "seq", 4] } },

@@ -32,7 +32,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 // RoBERTa and BERT against scripts/train/make_parity.py; DistilBERT, ELECTRA and ModernBERT
 // (mean-pooled, and with every bias) against transformers' own models (make_arch_parity.py).
-const PARITY = ["tiny-roberta-esci", "tiny-bert-3label", "arch-distilbert-sinusoidal-3label", "arch-electra-project-esci", "arch-modernbert-mean-3label", "arch-modernbert-biases-esci", "arch-debertav3-esci"];
+const PARITY = ["tiny-roberta-esci", "tiny-bert-3label", "arch-distilbert-sinusoidal-3label", "arch-electra-project-esci", "arch-modernbert-mean-3label", "arch-modernbert-biases-esci", "arch-debertav3-esci", "arch-debertav2-conv-3label"];
 
 for (const name of PARITY) {
   describe(`training parity with PyTorch: ${name}`, () => {
