@@ -8,7 +8,7 @@
  * "row" written into its row of the source table. Each file is replaced atomically, config and
  * tokenizer (identical on every export) before the weights.
  */
-import { copyFileSync, mkdirSync, renameSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../esci/io/atomic.js";
 import type { Parameter } from "./training-graph.js";
@@ -34,12 +34,23 @@ export function hfTensors(model: InitialModel, params: readonly Parameter[], val
   return out;
 }
 
+/**
+ * `json` with the integer-valued numbers that `original` wrote as floats (2.0, 1e4) written as
+ * floats again. JSON.parse keeps no such difference, but transformers 5's strict config classes
+ * reject an int where a field is typed float (ModernBertConfig's initializer_cutoff_factor 2.0).
+ * Keys are matched by name, at any depth.
+ */
+export function keepFloatLiterals(json: string, original: string): string {
+  const floats = new Set([...original.matchAll(/"([^"\\]+)"\s*:\s*-?\d+(?:\.\d*|(?=[eE]))(?:[eE][-+]?\d+)?/g)].map((m) => m[1]));
+  return json.replace(/("([^"\\]+)": )(-?\d+)(?=[,\n}\]])/g, (whole, head: string, key: string, int: string) => (floats.has(key) ? `${head}${int}.0` : whole));
+}
+
 export async function exportCheckpoint(dir: string, model: InitialModel, params: readonly Parameter[], values: readonly Float32Array[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
   // The weights are float32 whatever the base stored: say so under transformers 5's "dtype" (which
   // it reads first) and, where the base had it, transformers 4's "torch_dtype".
   const config = { ...model.config.raw, ...("torch_dtype" in model.config.raw ? { torch_dtype: "float32" } : {}), dtype: "float32" };
-  await writeFileAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  await writeFileAtomic(join(dir, "config.json"), keepFloatLiterals(JSON.stringify(config, null, 2), readFileSync(join(model.baseDir, "config.json"), "utf8")) + "\n");
   for (const f of tokenizerFiles(model.baseDir)) {
     const tmp = join(dir, `.${f}.${process.pid}.tmp`);
     copyFileSync(join(model.baseDir, f), tmp);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mulberry32 } from "../../src/models/random-checkpoint.js";
+import { keepFloatLiterals } from "../../src/train/export.js";
 import {
   AdamW,
   clipGradNorm,
@@ -25,6 +26,18 @@ import {
 } from "../../src/train/index.js";
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+describe("exported config.json keeps float literals (transformers 5's strict configs)", () => {
+  it("integer-valued floats of the base stay floats, at any depth; ints and other numbers unchanged", () => {
+    const base = `{"initializer_cutoff_factor": 2.0, "num_hidden_layers": 3, "rope_parameters": {"full_attention": {"rope_theta": 160000.0}}, "norm_eps": 1e-05, "mlp_dropout": 0.0, "ids": [1, 2]}`;
+    const out = keepFloatLiterals(JSON.stringify(JSON.parse(base), null, 2), base);
+    assert.match(out, /"initializer_cutoff_factor": 2\.0,/);
+    assert.match(out, /"rope_theta": 160000\.0\n/);
+    assert.match(out, /"mlp_dropout": 0\.0,/);
+    assert.match(out, /"num_hidden_layers": 3,/);
+    assert.deepEqual(JSON.parse(out), JSON.parse(base));
+  });
+});
 
 describe("learning-rate schedule", () => {
   it("linear warm-up from 0 (update k uses step k), then linear decay to 0", () => {
