@@ -28,6 +28,8 @@ const BASES = [
   "arch-st-electra-mean",
   "arch-modernbert-biases-esci",
   "arch-st-modernbert-mean",
+  "arch-debertav3-esci",
+  "arch-st-debertav2-mean",
 ];
 const work = mkdtempSync(join(tmpdir(), "esci-export-check-"));
 process.env.ESCI_CACHE = join(work, "cache");

@@ -1,5 +1,5 @@
 #!/tmp/ref/bin/python
-"""Training references for DistilBERT, ELECTRA and ModernBERT from transformers' own models.
+"""Training references for DistilBERT, ELECTRA, ModernBERT and DeBERTa-v2/v3 from transformers' own models.
 
 Dev-only (tests never run Python). Run with the reference stack:
 
@@ -64,6 +64,8 @@ def main() -> None:
     run("arch-electra-project-esci", esci, 30, 24, {**common, "batch_size": 4, "grad_accum": 1})
     run("arch-modernbert-mean-3label", esci[:3], 48, 20, {**common, "batch_size": 3, "grad_accum": 2})
     run("arch-modernbert-biases-esci", esci, 30, 24, {**common, "batch_size": 4, "grad_accum": 1})
+    run("arch-debertav3-esci", esci, 30, 24, {**common, "batch_size": 4, "grad_accum": 1})
+    run("arch-debertav2-conv-3label", esci[:3], 48, 20, {**common, "batch_size": 3, "grad_accum": 2})
 
 
 if __name__ == "__main__":

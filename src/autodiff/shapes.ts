@@ -304,7 +304,16 @@ export class ShapeTable {
         return this.set(out[0], this.get(node.inputs[2]).elemType, [...x!.dims, depth]);
       }
       case "ScatterND":
+      case "ScatterElements":
         return same();
+      case "Conv":
+      case "ConvTranspose": {
+        // 1-D, length-preserving (odd kernel, pads (K−1)/2, stride 1): (B, out channels, T)
+        const w = this.get(node.inputs[1]).dims;
+        return this.set(out[0], x!.elemType, [x!.dims[0], node.opType === "Conv" ? w[0] : w[1], x!.dims[2]]);
+      }
+      case "GatherElements":
+        return this.set(out[0], x!.elemType, [...this.get(node.inputs[1]).dims]);
       default:
         throw new Error(`shape inference: op ${node.opType} (node ${node.name}) is not supported`);
     }

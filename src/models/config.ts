@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { EsciError } from "../errors/index.js";
 import { familyFor } from "./registry.js";
 
-export type HiddenAct = "gelu" | "gelu_tanh" | "relu" | "silu";
+export type HiddenAct = "gelu" | "gelu_tanh" | "relu" | "silu" | "tanh";
 
 export interface EncoderConfig {
   modelType: string;
@@ -80,6 +80,7 @@ const ACTIVATIONS: Record<string, HiddenAct> = {
   relu: "relu",
   silu: "silu",
   swish: "silu",
+  tanh: "tanh",
 };
 
 /** The activation config.json's `key` names (HF ACT2FN, default "gelu"), as esci computes it. */

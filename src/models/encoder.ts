@@ -180,6 +180,8 @@ export function activation(g: GraphBuilder, x: string, act: EncoderConfig["hidde
       return g.op("Relu", [x]);
     case "silu":
       return g.mul(x, g.op("Sigmoid", [x]));
+    case "tanh":
+      return g.op("Tanh", [x]);
   }
 }
 

@@ -1,6 +1,7 @@
 /** model_type (config.json) → family. Adding a family = a folder plus a row here. */
 import { EsciError } from "../errors/index.js";
 import { bert } from "./bert/index.js";
+import { debertaV2 } from "./deberta-v2/index.js";
 import { distilbert } from "./distilbert/index.js";
 import { electra } from "./electra/index.js";
 import { modernbert } from "./modernbert/index.js";
@@ -15,6 +16,7 @@ export const MODEL_FAMILIES: Record<string, ModelFamily> = {
   distilbert,
   electra,
   modernbert,
+  "deberta-v2": debertaV2,
 };
 
 export function familyFor(modelType: string, file = "config.json"): ModelFamily {

@@ -38,19 +38,25 @@ export function earlyExitLength(enc: SideEncoding, limit: number): number {
   return enc.ids.length;
 }
 
+const TRAILING_WHITESPACE = /\p{White_Space}+$/u;
+const LEADING_WHITESPACE = /^\p{White_Space}+/u;
+
 export function sideEncoder(tokenizer: Tokenizer, normalize: Normalize | null, preTokenize: PreTokenize | null): SideEncode {
   const lib = tokenizer as unknown as LibraryInternals;
   const model = lib.model;
   const toId = (t: string): number => lib.added_tokens_map.get(t)?.id ?? model.tokens_to_ids.get(t) ?? (model.unk_token_id as number);
 
-  /** Splits off added tokens, trimming around lstrip/rstrip ones, as the library's encode_text. */
+  /**
+   * Splits off added tokens, trimming around lstrip/rstrip ones, as the library's encode_text but
+   * with Rust's whitespace (White_Space: a U+FEFF next to `<mask>` stays).
+   */
   const splitAdded = (text: string, splitter: { split(text: string): string[] }): string[] => {
     const sections = splitter.split(text);
     sections.forEach((section, i) => {
       const added = lib.added_tokens_map.get(section);
       if (!added) return;
-      if (added.lstrip && i > 0) sections[i - 1] = sections[i - 1].trimEnd();
-      if (added.rstrip && i < sections.length - 1) sections[i + 1] = sections[i + 1].trimStart();
+      if (added.lstrip && i > 0) sections[i - 1] = sections[i - 1].replace(TRAILING_WHITESPACE, "");
+      if (added.rstrip && i < sections.length - 1) sections[i + 1] = sections[i + 1].replace(LEADING_WHITESPACE, "");
     });
     return sections;
   };

@@ -138,6 +138,22 @@ const CASES: GradCase[] = [
     build: (g, x) => g.gatherIndex(x.h, 2, 1),
   },
   {
+    op: "Conv",
+    name: "Conv 1-D, kernel 3, pads 1 (DeBERTa-v2 ConvLayer), symbolic T (float32: ONNX Runtime has no double Conv)",
+    dtype: "float32",
+    inputs: { x: { dims: [2, 3, 5], shape: ["batch", 3, "seq"] }, w: { dims: [4, 3, 3] }, b: { dims: [4] } },
+    build: (g, x) => g.op("Conv", [x.x, x.w, x.b], { kernel_shape: [3], pads: [1, 1] }),
+  },
+  {
+    op: "GatherElements",
+    name: "GatherElements DeBERTa c2p: (B,h,T,2S) scores read by an expanded (T,T) index, repeats included",
+    inputs: { s: { dims: [2, 2, 3, 4], shape: ["batch", 2, "seq", 4] } },
+    build: (g, x, c) => {
+      const idx = c.i([0, 1, 1, 3, 2, 2, 1, 0, 3], [3, 3]); // row 1 and 2 read some elements twice
+      return g.op("GatherElements", [x.s, g.op("Expand", [idx, g.op("Concat", [g.op("Shape", [x.s], { start: 0, end: 3 }), c.i([3])], { axis: 0 })])], { axis: 3 });
+    },
+  },
+  {
     op: "Slice",
     name: "Slice position rows 0…T-1 (BERT)",
     inputs: { table: { dims: [6, 3] }, ids: { dims: [2, 4], shape: ["batch", "seq"], kind: "int64", values: [0, 0, 0, 0, 0, 0, 0, 0] } },

@@ -38,8 +38,8 @@ const work = mkdtempSync(join(tmpdir(), "esci-parity-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 // RoBERTa and BERT against scripts/train/make_parity.py (also with each loss variant); DistilBERT,
-// ELECTRA and ModernBERT (mean-pooled, and with every bias) against transformers' own models
-// (make_arch_parity.py).
+// ELECTRA, ModernBERT (mean-pooled, and with every bias) and DeBERTa-v2/v3 against transformers'
+// own models (make_arch_parity.py).
 const RUNS: Array<[model: string, variant?: string]> = [
   ["tiny-roberta-esci"],
   ["tiny-bert-3label"],
@@ -53,6 +53,8 @@ const RUNS: Array<[model: string, variant?: string]> = [
   ["arch-electra-project-esci"],
   ["arch-modernbert-mean-3label"],
   ["arch-modernbert-biases-esci"],
+  ["arch-debertav3-esci"],
+  ["arch-debertav2-conv-3label"],
 ];
 
 for (const [name, variant] of RUNS) {

@@ -1,5 +1,6 @@
 /**
- * Gradient rules of the neural-network ops: Softmax, LogSoftmax, LayerNormalization and Dropout.
+ * Gradient rules of the neural-network ops: Softmax, LogSoftmax, LayerNormalization, Dropout and
+ * 1-D Conv (DeBERTa-v2's ConvLayer).
  *
  * LayerNormalization's rule asks the forward node for its optional Mean and InvStdDev outputs
  * (ONNX Runtime computes them anyway) instead of recomputing the statistics, and uses the
@@ -14,6 +15,39 @@ import type { GradRule } from "../context.js";
 import { attr } from "../shapes.js";
 
 export const nnRules: Record<string, GradRule> = {
+  /*
+   * 1-D Conv, x (B,C,T) * W (O,C,K) + b, stride 1, dilation 1, symmetric pads p, one group, as
+   * torch's conv1d backward:
+   *   dx = ConvTranspose(dy, W) with the same pads,
+   *   dW[:,:,k] = Σ_b dy_b · xpad_b[:, k : k + T']ᵀ,   db = Σ_{b,t} dy.
+   */
+  Conv(ctx, node, dy, needs) {
+    const [x, w, b] = node.inputs;
+    const kernel = attr<number[]>(node, "kernel_shape");
+    const pads = attr<number[]>(node, "pads") ?? [0, 0];
+    const plain = ["strides", "dilations"].every((a) => (attr<number[]>(node, a) ?? [1]).every((v) => v === 1));
+    if (ctx.rank(x) !== 3 || !kernel || kernel.length !== 1 || pads[0] !== pads[1] || !plain || attr<number>(node, "group", 1) !== 1) {
+      throw new Error(`gradient: Conv ${node.name}: only 1-D, one group, stride 1, dilation 1, symmetric pads is supported`);
+    }
+    const [K] = kernel;
+    const p = pads[0];
+    const g = dy[0]!; // (B,O,T')
+    const out: Array<string | undefined> = [];
+    out.push(needs[0] ? ctx.op("ConvTranspose", [g, w], { kernel_shape: [K], pads: [p, p] }) : undefined);
+    if (needs[1]) {
+      const xpad = p > 0 ? ctx.op("Pad", [x, ctx.ints([0, 0, p, 0, 0, p])]) : x; // (B,C,T+2p)
+      const len = ctx.op("Shape", [g], { start: 2, end: 3 });
+      const taps = Array.from({ length: K }, (_, k) => {
+        const window = ctx.op("Slice", [xpad, ctx.ints([k]), ctx.op("Add", [len, ctx.ints([k])]), ctx.ints([2])]); // (B,C,T')
+        const perBatch = ctx.op("MatMul", [g, ctx.op("Transpose", [window], { perm: [0, 2, 1] })]); // (B,O,C)
+        return ctx.op("Unsqueeze", [ctx.op("ReduceSum", [perBatch, ctx.ints([0])], { keepdims: 0 }), ctx.ints([2])]); // (O,C,1)
+      });
+      out.push(K === 1 ? taps[0] : ctx.op("Concat", taps, { axis: 2 }));
+    } else out.push(undefined);
+    if (b) out.push(needs[2] ? ctx.op("ReduceSum", [g, ctx.ints([0, 2])], { keepdims: 0 }) : undefined);
+    return out;
+  },
+
   // dx = y · (dy − Σ dy·y); attention probabilities (B,nh,T,T), the sum over keys (B,nh,T,1)
   Softmax(ctx, node, dy, needs) {
     if (!needs[0]) return [];

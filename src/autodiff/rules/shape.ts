@@ -1,6 +1,6 @@
 /**
  * Gradient rules of the ops that move or select elements: Transpose, Reshape-like ops, Gather,
- * Slice, Expand and the reductions. Their gradients put each output gradient back where the
+ * GatherElements, Slice, Expand and the reductions. Their gradients put each output gradient back where the
  * element came from: an inverse permutation, a reshape to the input's shape, zero padding
  * around a slice, a scatter-add into a zero table (an embedding lookup: rows used twice get both
  * gradients, as torch.nn.Embedding's dense gradient).
@@ -73,6 +73,14 @@ export const shapeRules: Record<string, GradRule> = {
     // embedding lookup: scatter-add the rows' gradients into a zero table
     const where = ctx.op("Unsqueeze", [indices, ctx.ints([-1])]); // (…,1)
     return [ctx.op("ScatterND", [ctx.zerosLike(x), where, dy[0]!], { reduction: "add" })];
+  },
+
+  // torch.gather's backward: scatter-add each output gradient to the element it was read from
+  // (DeBERTa's c2p/p2c read a relative-position score several times along the last axis).
+  GatherElements(ctx, node, dy, needs) {
+    if (!needs[0]) return [];
+    const [x, indices] = node.inputs;
+    return [ctx.op("ScatterElements", [ctx.zerosLike(x), indices, dy[0]!], { axis: attr<number>(node, "axis", 0), reduction: "add" })];
   },
 
   // x[starts:ends] with step 1: zero-pad the gradient by what was cut off on each side
