@@ -3,6 +3,7 @@
  * server). Features depend on these interfaces, not on ONNX Runtime, so they can be tested with a
  * fake scorer whose outputs follow obviously from its inputs.
  */
+import type { ScoreCalibration } from "./calibration.js";
 
 /** A (query, product text) pair, in that order, as Hugging Face's `tokenizer(query, product)`. */
 export type Pair = readonly [query: string, product: string];
@@ -33,6 +34,8 @@ export interface PredictOptions {
 export interface PairScorer {
   /** Label names in id order (from config.json id2label, or --labels). */
   readonly labels: readonly string[];
+  /** The stored calibration predict applies (models/calibration.ts), if any. */
+  readonly calibration?: ScoreCalibration;
   predict(pairs: readonly Pair[], options?: PredictOptions): Promise<PairPrediction[]>;
 }
 
