@@ -5,18 +5,19 @@
  * plain + `esci calibrate` (nll) and (macro-f1), on held-out pairs: micro-F1, macro-F1, per-class
  * recall, ECE and NLL.
  *
- *   npm run build && node scripts/calibration/imbalance.mjs [--threads N] [--epochs N]
+ *   npm run build && node scripts/calibration/imbalance.mjs [--threads N] [--epochs 15] [--train 3000] [--noise 0.15]
  *
  * The task is test/train/synthetic.ts's (labels need both texts) subsampled to the shares, with
- * 10% of the labels redrawn from the shares (ESCI's annotations are noisy too, so no model is
- * certain and over-confidence has room to show). The model is the tiny fixture encoder
+ * 15% of the labels redrawn from the shares (ESCI's annotations are noisy too), and enough epochs
+ * over a small training set that the plain model starts to fit the noise — the over-confidence
+ * temperature scaling exists to undo. The model is the tiny fixture encoder
  * test/fixtures/models/tiny-st-roberta with a new 4-way head; training and calibration run
  * through the CLI (`esci train`, `esci calibrate`) as a user would; the held-out metrics come
  * from the library's CrossEncoder (which applies the stored calibration) and esci/calibration's
  * metric function. Prints a Markdown table.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,10 +31,11 @@ const CLI = join(ROOT, "dist", "src", "cli", "main.js");
 const args = process.argv.slice(2);
 const arg = (name, d) => (args.includes(name) ? args[args.indexOf(name) + 1] : d);
 const THREADS = arg("--threads", String(cpus().length));
-const EPOCHS = arg("--epochs", "4");
+const EPOCHS = arg("--epochs", "15");
+const TRAIN = Number(arg("--train", "3000"));
 const LETTERS = ["E", "S", "C", "I"];
 const SHARES = [0.652, 0.219, 0.029, 0.1];
-const NOISE = 0.1;
+const NOISE = Number(arg("--noise", "0.15"));
 
 /** n pairs with the ESCI shares: per label, the first pairs of that label from a balanced pool; then label noise. */
 function imbalanced(n, seed) {
@@ -61,7 +63,7 @@ const esci = (...a) => execFileSync(process.execPath, [CLI, ...a], { stdio: ["ig
 const work = mkdtempSync(join(tmpdir(), "esci-imbalance-"));
 try {
   const files = { train: join(work, "train.jsonl"), calib: join(work, "calib.jsonl"), test: join(work, "test.jsonl") };
-  writeFileSync(files.train, toJsonl(imbalanced(8000, 11)));
+  writeFileSync(files.train, toJsonl(imbalanced(TRAIN, 11)));
   writeFileSync(files.calib, toJsonl(imbalanced(2000, 12)));
   writeFileSync(files.test, toJsonl(imbalanced(4000, 13)));
   const base = join(ROOT, "test", "fixtures", "models", "tiny-st-roberta");
@@ -101,7 +103,7 @@ try {
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   console.log(
     [
-      `8000 training pairs, 2000 calibration pairs, 4000 held-out pairs (shares ${SHARES.map((s, k) => `${LETTERS[k]} ${(100 * s).toFixed(1)}%`).join(", ")}; ${100 * NOISE}% of labels redrawn); tiny-st-roberta, ${EPOCHS} epochs, lr 1e-3, batch 32; ${THREADS} threads; ${seconds} s in all`,
+      `${TRAIN} training pairs, 2000 calibration pairs, 4000 held-out pairs (shares ${SHARES.map((s, k) => `${LETTERS[k]} ${(100 * s).toFixed(1)}%`).join(", ")}; ${100 * NOISE}% of labels redrawn); tiny-st-roberta, ${EPOCHS} epochs, lr 1e-3, batch 32; ${THREADS} threads; ${seconds} s in all`,
       "",
       "| model | micro-F1 | macro-F1 | recall E | recall S | recall C | recall I | ECE | NLL |",
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -113,6 +115,6 @@ try {
 }
 
 function makeTestSet(file) {
-  const rows = execFileSync("cat", [file]).toString().trim().split("\n").map((l) => JSON.parse(l));
+  const rows = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   return { pairs: rows.map((r) => [r.query, r.product]), labels: Int32Array.from(rows.map((r) => LETTERS.indexOf(r.label))) };
 }

@@ -97,7 +97,7 @@ async function run(argv: string[]): Promise<number> {
       if (bool(p, "json")) process.stdout.write(JSON.stringify(pred) + "\n");
       else {
         const w = Math.max(...Object.keys(pred.probs).map((k) => k.length));
-        const lines = [`label: ${pred.label}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
+        const lines = [`label: ${pred.label}${pred.calibrated ? " (calibrated)" : ""}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
         process.stdout.write(lines.join("\n") + "\n");
       }
       return 0;
@@ -116,7 +116,7 @@ async function run(argv: string[]): Promise<number> {
       version,
       limit,
       template: str(p, "template"),
-      fingerprint: JSON.stringify({ model: str(p, "model") ?? DEFAULT_CROSS_ENCODER, revision: str(p, "revision"), labels: model.labels, quantize: str(p, "quantize") }),
+      fingerprint: JSON.stringify({ model: str(p, "model") ?? DEFAULT_CROSS_ENCODER, revision: str(p, "revision"), labels: model.labels, quantize: str(p, "quantize"), calibration: model.calibration ?? null }),
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.finish();

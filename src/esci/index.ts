@@ -1,6 +1,6 @@
 /**
  * The ESCI toolkit: the Shopping Queries Dataset and pair-file readers, the KDD Cup 2022 metrics,
- * resumable file scoring and evaluation reports. Everything here takes a `PairScorer`, never a
+ * resumable file scoring, evaluation reports and calibration. Everything here takes a `PairScorer`, never a
  * concrete model, so it is tested with fakes and shared by the CLI, the server and training.
  */
 export * from "./labels.js";
@@ -17,6 +17,7 @@ export type { ClassifyFileOptions, ClassifyFileResult } from "./classify.js";
 export { evaluateFiles, evaluateScorer, loadGold, EvaluationSet } from "./evaluate.js";
 export type { Metrics, Task, Task1Metrics, ScoreDistribution, EvaluateFilesOptions, EvaluateScorerOptions } from "./evaluate.js";
 export { renderReportHtml, renderSummary, writeReport } from "./report/html.js";
+export * from "./calibration/index.js";
 export { ResumableOutput } from "./io/resumable.js";
 export { writeFileAtomic } from "./io/atomic.js";
 export { readTableBatches, countTableRows } from "./io/table.js";
