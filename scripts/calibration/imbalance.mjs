@@ -5,11 +5,11 @@
  * plain + `esci calibrate` (nll) and (macro-f1), on held-out pairs: micro-F1, macro-F1, per-class
  * recall, ECE and NLL.
  *
- *   npm run build && node scripts/calibration/imbalance.mjs [--threads N] [--epochs 15] [--train 3000] [--noise 0.15]
+ *   npm run build && node scripts/calibration/imbalance.mjs [--threads N] [--epochs 12] [--train 6000] [--noise 0.15]
  *
  * The task is test/train/synthetic.ts's (labels need both texts) subsampled to the shares, with
  * 15% of the labels redrawn from the shares (ESCI's annotations are noisy too), and enough epochs
- * over a small training set that the plain model starts to fit the noise — the over-confidence
+ * that the plain model starts to fit the noise — the over-confidence
  * temperature scaling exists to undo. The model is the tiny fixture encoder
  * test/fixtures/models/tiny-st-roberta with a new 4-way head; training and calibration run
  * through the CLI (`esci train`, `esci calibrate`) as a user would; the held-out metrics come
@@ -31,8 +31,8 @@ const CLI = join(ROOT, "dist", "src", "cli", "main.js");
 const args = process.argv.slice(2);
 const arg = (name, d) => (args.includes(name) ? args[args.indexOf(name) + 1] : d);
 const THREADS = arg("--threads", String(cpus().length));
-const EPOCHS = arg("--epochs", "15");
-const TRAIN = Number(arg("--train", "3000"));
+const EPOCHS = arg("--epochs", "12");
+const TRAIN = Number(arg("--train", "6000"));
 const LETTERS = ["E", "S", "C", "I"];
 const SHARES = [0.652, 0.219, 0.029, 0.1];
 const NOISE = Number(arg("--noise", "0.15"));
