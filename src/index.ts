@@ -9,6 +9,7 @@
 // Models: cross-encoders and bi-encoders on ONNX Runtime.
 export { CrossEncoder, softmax, sigmoid, toPrediction, type CrossEncoderOptions } from "./models/cross-encoder.js";
 export { BiEncoder } from "./models/bi-encoder.js";
+export { readCalibration, calibratedLogits, CALIBRATION_FILE, type ScoreCalibration } from "./models/calibration.js";
 export { compareScorers, type CompareOptions, type ScorerComparison, type PairComparison } from "./models/compare.js";
 export type { LoadOptions } from "./models/loader.js";
 export type { Pair, PairPrediction, PairScorer, PredictOptions, EmbedOptions, TextEmbedder } from "./models/types.js";

@@ -153,7 +153,7 @@ async function onClassify(ev) {
     });
     out.replaceChildren(
       esci ? legend() : el("span"),
-      el("table", { class: "results" }, el("thead", {}, el("tr", {}, el("th", {}, "product"), el("th", {}, "label"), el("th", {}, "probabilities"), el("th", {}, "score"))), el("tbody", {}, rows)),
+      el("table", { class: "results" }, el("thead", {}, el("tr", {}, el("th", {}, "product"), el("th", {}, "label"), el("th", { title: r.calibrated ? "softmax((logits + bias) / T) from the model's esci_calibration.json" : "softmax(logits)" }, r.calibrated ? "probabilities (calibrated)" : "probabilities"), el("th", {}, "score"))), el("tbody", {}, rows)),
     );
   } catch (e) {
     showError(out, e);

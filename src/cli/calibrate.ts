@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { EsciError } from "../errors/index.js";
 import { calibrateModel, OBJECTIVES, renderCalibrationHtml, renderCalibrationText, type CalibrationObjective } from "../esci/calibration/index.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { num, parseFlags, requireStr, str, bool, type Parsed } from "./args.js";
+import { bool, num, parseFlags, requireStr, str, type Parsed } from "./args.js";
 import { DATASET_FLAGS, parseVersion } from "./classify.js";
 import type { Command } from "./command.js";
 import { loadCrossEncoder, MODEL_FLAGS } from "./model-flags.js";
@@ -72,7 +72,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const data = requireStr(p, "data");
   const objective = parseObjective(p);
-  const scorer = await loadCrossEncoder(p, modelDir, "cross-encoder", {});
+  const scorer = await loadCrossEncoder(p, modelDir);
   try {
     const bar = new ProgressBar({ label: "scoring", unit: "pairs", quiet: bool(p, "quiet") });
     const { file, summary } = await calibrateModel(scorer, {

@@ -16,6 +16,7 @@ import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } fro
 import type { Command } from "./command.js";
 import { ProgressBar } from "./progress.js";
 import { DEFAULT_CROSS_ENCODER, loadCrossEncoder, MODEL_FLAGS, MODEL_FLAGS_HELP, modelRef } from "./model-flags.js";
+import type { ScoreCalibration } from "../models/calibration.js";
 import { openQueuedClassify, QUEUE_FLAGS, QUEUE_FLAGS_HELP } from "./queue-flags.js";
 
 /** Flags that select rows of an ESCI dataset directory. */
@@ -42,8 +43,8 @@ export function parseVersion(p: Parsed, fallback?: DatasetVersion): DatasetVersi
 }
 
 /** The model settings a resumed run must share with the interrupted one (with the input's, in esci/classify.ts). */
-export function modelFingerprint(p: Parsed, labels: readonly string[]): Record<string, unknown> {
-  return { model: modelRef(str(p, "model") ?? DEFAULT_CROSS_ENCODER), revision: str(p, "revision"), labels, quantize: str(p, "quantize") };
+export function modelFingerprint(p: Parsed, labels: readonly string[], calibration?: ScoreCalibration): Record<string, unknown> {
+  return { model: modelRef(str(p, "model") ?? DEFAULT_CROSS_ENCODER), revision: str(p, "revision"), labels, quantize: str(p, "quantize"), calibration: calibration ?? null };
 }
 
 /**
@@ -148,7 +149,7 @@ async function run(argv: string[]): Promise<number> {
       if (bool(p, "json")) process.stdout.write(JSON.stringify({ ...pred, ...(esci ? { esci } : {}) }) + "\n");
       else {
         const w = Math.max(...Object.keys(pred.probs).map((k) => k.length));
-        const lines = [`label: ${pred.label}${esci && esci !== pred.label ? ` (ESCI ${esci})` : ""}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
+        const lines = [`label: ${pred.label}${esci && esci !== pred.label ? ` (ESCI ${esci})` : ""}${pred.calibrated ? " (calibrated)" : ""}`, ...Object.entries(pred.probs).map(([k, v]) => `  ${k.padEnd(w)}  ${v.toFixed(4)}`)];
         process.stdout.write(lines.join("\n") + "\n");
       }
       return 0;
@@ -167,7 +168,7 @@ async function run(argv: string[]): Promise<number> {
       version,
       limit,
       template: str(p, "template"),
-      fingerprint: modelFingerprint(p, queued?.labels ?? model!.labels),
+      fingerprint: modelFingerprint(p, queued?.labels ?? model!.labels, model?.calibration),
       onProgress: (done, total) => bar.update(done, total),
       onResume: (done) => bar.resumeAt(done),
     }).catch(async (e: unknown) => {

@@ -26,7 +26,10 @@ confusion, task3.micro_f1, calibration, skipped) and DIR/report.html (self-conta
 a summary. Each task is reported when the inputs allow it.
 
   --model M            score --data with this cross-encoder (see esci classify --help for
-                       --labels, --revision, --threads, --quantize, --batch-size, --max-length)
+                       --labels, --revision, --threads, --quantize, --batch-size, --max-length);
+                       its esci_calibration.json applies unless --no-calibration, and the
+                       report compares raw arg-max, calibrated and calibrated under a balanced
+                       label prior (micro/macro-F1, Task 1 nDCG)
   --data PATH          ESCI dataset directory, or a JSONL/CSV/Parquet pair file with gold labels
                        ("label" or "esci_label"; "query_id"/"product_id" optional)
   --predictions P      JSONL (or CSV/Parquet) with query_id, product_id and one of probs

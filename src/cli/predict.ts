@@ -68,7 +68,7 @@ export const predictCommand: Command = {
         batchSize,
         maxLength,
         resume: bool(p, "resume"),
-        fingerprint: modelFingerprint(p, queued?.labels ?? ce!.labels),
+        fingerprint: modelFingerprint(p, queued?.labels ?? ce!.labels, ce?.calibration),
         onProgress: (d, t) => bar.update(d, t),
         onResume: (d) => bar.resumeAt(d),
       }).catch(async (e: unknown) => {

@@ -24,6 +24,9 @@ import { meanNdcg, type JudgedItem } from "./metrics/ranking.js";
 import { openPairSource, type PairRecord } from "./pairs.js";
 import { parsePredictionRow, rankingScore, type ParsedPrediction, type ScoreSource } from "./predictions.js";
 import { checkId, isAbsent } from "./values.js";
+import { decisionCalibrations, type DecisionRule, type DecisionRules } from "./calibration/decision.js";
+import { calibratedLogits } from "../models/calibration.js";
+import { softmax } from "../models/cross-encoder.js";
 
 export type Task = 1 | 2 | 3;
 
@@ -52,6 +55,8 @@ export interface Metrics {
   task3?: SubstituteReport;
   calibration?: CalibrationResult;
   score_distribution?: ScoreDistribution;
+  /** Model evaluations of an ESCI classifier: the metrics under raw, calibrated and balanced-prior decisions (calibration/decision.ts). */
+  decision_rules?: DecisionRules;
   skipped: SkippedSummary;
 }
 
@@ -379,6 +384,7 @@ export async function evaluateScorer(scorer: PairScorer, o: EvaluateScorerOption
   const source = await openPairSource(o.data, { ...o, onIssue });
   const batchSize = o.batchSize ?? 32;
   let done = 0;
+  const scored: Array<{ qid: string; pid: string; gold: EsciLabel; logits: number[] }> = [];
   const run = async (batch: PairRecord[]) => {
     const preds = await scorer.predict(
       batch.map((r) => [r.query, r.product] as const),
@@ -390,13 +396,8 @@ export async function evaluateScorer(scorer: PairScorer, o: EvaluateScorerOption
       const parsed: ParsedPrediction = { query_id: r.query_id ?? r.query, product_id: r.product_id ?? `#${r.row}` };
       if (oneLogit) parsed.score = Object.values(pp.probs)[0];
       else {
-        const probs: Partial<Record<EsciLabel, number>> = {};
-        for (const [name, p] of Object.entries(pp.probs)) {
-          const l = parseEsciLabel(name) as EsciLabel;
-          probs[l] = (probs[l] ?? 0) + p;
-        }
-        parsed.probs = probs;
-        parsed.label = parseEsciLabel(pp.label);
+        Object.assign(parsed, esciView(scorer.labels, pp.probs));
+        scored.push({ qid: parsed.query_id, pid: parsed.product_id, gold: r.label!, logits: pp.logits });
       }
       set.addPrediction(parsed, r.file, r.row);
     }
@@ -420,5 +421,37 @@ export async function evaluateScorer(scorer: PairScorer, o: EvaluateScorerOption
   }
   if (batch.length) await run(batch);
   if (!set.goldCount) throw new EsciError("INVALID_INPUT", `${o.data}: no labelled pairs to evaluate`, { file: o.data });
-  return finishMetrics(set, log, o);
+  const metrics = finishMetrics(set, log, o);
+  if (scored.length) metrics.decision_rules = decisionRules(scorer, scored);
+  return metrics;
+}
+
+/** Probabilities keyed by model label → ESCI letters (summed if two names map to one) and the arg-max letter. */
+function esciView(labels: readonly string[], probs: Readonly<Record<string, number>>): Pick<ParsedPrediction, "probs" | "label"> {
+  const out: Partial<Record<EsciLabel, number>> = {};
+  let best: EsciLabel | undefined;
+  for (const name of labels) {
+    const l = parseEsciLabel(name) as EsciLabel;
+    out[l] = (out[l] ?? 0) + probs[name];
+  }
+  for (const l of Object.keys(out) as EsciLabel[]) if (best === undefined || out[l]! > out[best]!) best = l;
+  return { probs: out, label: best };
+}
+
+/** The scored pairs judged under each decision rule: Task 1 nDCG and Task 2 F1s of each. */
+function decisionRules(scorer: PairScorer, scored: ReadonlyArray<{ qid: string; pid: string; gold: EsciLabel; logits: number[] }>): DecisionRules {
+  const cals = decisionCalibrations(scored.map((s) => s.logits), scorer.calibration, scorer.labels.length);
+  const rules = {} as DecisionRules["rules"];
+  for (const rule of Object.keys(cals) as DecisionRule[]) {
+    const set = new EvaluationSet();
+    scored.forEach((s, i) => {
+      set.addGold(s.qid, s.pid, s.gold, "(scored)", i + 1);
+      const p = softmax(calibratedLogits(s.logits, cals[rule]));
+      const probs = Object.fromEntries(scorer.labels.map((l, k) => [l, p[k]]));
+      set.addPrediction({ query_id: s.qid, product_id: s.pid, ...esciView(scorer.labels, probs) }, "(scored)", i + 1);
+    });
+    const m = set.metrics({ tasks: [1, 2] });
+    rules[rule] = { micro_f1: m.task2!.micro_f1, macro_f1: m.task2!.macro_f1, ...(m.task1 ? { ndcg: m.task1.ndcg } : {}) };
+  }
+  return { calibration: scorer.calibration ?? null, rules };
 }

@@ -1,6 +1,6 @@
 /**
  * The ESCI toolkit: the Shopping Queries Dataset and pair-file readers, the KDD Cup 2022 metrics,
- * resumable file scoring and evaluation reports. Everything here takes a `PairScorer`, never a
+ * resumable file scoring, evaluation reports and calibration. Everything here takes a `PairScorer`, never a
  * concrete model, so it is tested with fakes and shared by the CLI, the server and training.
  */
 export * from "./labels.js";
@@ -17,5 +17,6 @@ export type { ClassifyFileOptions, ClassifyFileResult, ShardOutcome, ShardRunner
 export { evaluateFiles, evaluateScorer, loadGold, EvaluationSet } from "./evaluate.js";
 export type { Metrics, Task, Task1Metrics, ScoreDistribution, EvaluateFilesOptions, EvaluateScorerOptions } from "./evaluate.js";
 export { renderReportHtml, renderSummary, writeReport } from "./report/html.js";
+export * from "./calibration/index.js";
 // The io layer's readers and writers that toolkit users call directly (all of it: src/io/index.ts).
 export { ResumableOutput, writeFileAtomic, readTableBatches, countTableRows, csvField } from "../io/index.js";

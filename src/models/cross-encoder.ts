@@ -78,9 +78,9 @@ export class CrossEncoder implements PairScorer {
     }
   }
 
-  /** The built graph's cache directory name (a digest of weights, config and build options) and the label names. */
+  /** The built graph's cache directory name (a digest of weights, config and build options), the label names and the stored calibration. */
   get cacheKey(): string {
-    return `${basename(dirname(this.model.onnxPath))}:${this.labels.join(",")}`;
+    return `${basename(dirname(this.model.onnxPath))}:${this.labels.join(",")}:${this.calibration ? JSON.stringify(this.calibration) : ""}`;
   }
 
   /** The default truncation length (tokenizer model_max_length capped by the position table). */

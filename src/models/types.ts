@@ -3,6 +3,7 @@
  * server). Features depend on these interfaces, not on ONNX Runtime, so they can be tested with a
  * fake scorer whose outputs follow obviously from its inputs.
  */
+import type { ScoreCalibration } from "./calibration.js";
 
 /** A (query, product text) pair, in that order, as Hugging Face's `tokenizer(query, product)`. */
 export type Pair = readonly [query: string, product: string];
@@ -34,10 +35,13 @@ export interface PairScorer {
   /** Label names in id order (from config.json id2label, or --labels). */
   readonly labels: readonly string[];
   /**
-   * What determines the predictions (the built graph: weights, config, quantization; and the
-   * label names): equal keys, equal outputs for equal pairs. Absent: predictions are not cached.
+   * What determines the predictions (the built graph: weights, config, quantization; the label
+   * names; and the stored calibration): equal keys, equal outputs for equal pairs. Absent:
+   * predictions are not cached.
    */
   readonly cacheKey?: string;
+  /** The stored calibration predict applies (models/calibration.ts), if any. */
+  readonly calibration?: ScoreCalibration;
   predict(pairs: readonly Pair[], options?: PredictOptions): Promise<PairPrediction[]>;
 }
 

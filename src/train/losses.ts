@@ -97,15 +97,7 @@ export function appendLoss(g: GraphBuilder, logits: string, labels: string, spec
   const rowWeight = g.op("Gather", [k.f(spec.weights, [C]), labels], { axis: 0 }); // (N): w_{y_i}
   const total = g.op("ReduceSum", [rowWeight], { keepdims: 0 }); // Σ w_y: torch's mean denominator
   let numerator: string; // Σ_i ℓ_i, before the sign
-  if (spec.kind === "ce") {
-    // q = (1 − ε)·w_y·onehot + (ε/C)·w (row-broadcast): torch's nll part plus its smoothing part
-    let q = g.mul(onehot, g.op("Unsqueeze", [rowWeight, g.constI64([1])]));
-    if (spec.labelSmoothing > 0) {
-      const eps = spec.labelSmoothing;
-      q = g.add(g.mul(q, k.f([1 - eps], [])), k.f(spec.weights.map((w) => (w * eps) / C), [1, C]));
-    }
-    numerator = g.op("ReduceSum", [g.mul(q, logp)], { keepdims: 0 });
-  } else {
+  if (spec.kind === "focal") {
     const logpt = g.op("ReduceSum", [g.mul(onehot, logp), g.constI64([1])], { keepdims: 0 }); // (N): log p_y
     let perRow = g.mul(logpt, rowWeight);
     if (spec.focalGamma > 0) {
@@ -113,6 +105,14 @@ export function appendLoss(g: GraphBuilder, logits: string, labels: string, spec
       perRow = g.mul(perRow, modulating);
     }
     numerator = g.op("ReduceSum", [perRow], { keepdims: 0 });
+  } else {
+    // q = (1 − ε)·w_y·onehot + (ε/C)·w (row-broadcast): torch's nll part plus its smoothing part
+    let q = g.mul(onehot, g.op("Unsqueeze", [rowWeight, g.constI64([1])]));
+    if (spec.labelSmoothing > 0) {
+      const eps = spec.labelSmoothing;
+      q = g.add(g.mul(q, k.f([1 - eps], [])), k.f(spec.weights.map((w) => (w * eps) / C), [1, C]));
+    }
+    numerator = g.op("ReduceSum", [g.mul(q, logp)], { keepdims: 0 });
   }
   return g.op("Neg", [g.op("Div", [numerator, total])]);
 }

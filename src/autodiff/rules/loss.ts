@@ -2,7 +2,9 @@
  * SoftmaxCrossEntropyLoss's gradient, as torch.nn.functional.cross_entropy's:
  * d loss / d scores = (softmax(scores) − onehot(labels)) · dloss, divided by N for the mean.
  * The softmax comes from the forward node's log_prob output (exp), so nothing is recomputed.
- * Class weights and ignore_index are not used by esci's training graphs and are refused.
+ * Class weights and ignore_index are refused: esci's training losses (train/losses.ts: weighted,
+ * smoothed and focal) are built from LogSoftmax and plain ops instead, which differentiate as
+ * they stand; this rule serves graphs that use the fused op.
  */
 import { DataType } from "../../onnx/proto.js";
 import type { GradRule } from "../context.js";

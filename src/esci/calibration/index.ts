@@ -3,6 +3,7 @@
  * file through models/calibration.ts): temperature scaling, per-label biases for an F1, and
  * label-prior shifts; before/after metrics and report; `esci_calibration.json`.
  */
+export { decisionCalibrations, type DecisionRule, type DecisionRuleMetrics, type DecisionRules } from "./decision.js";
 export { calibrateModel, scoreLabelled, type CalibrateOptions } from "./calibrate.js";
 export { dataSha256, writeCalibrationFile, type CalibrationFile } from "./file.js";
 export { fitBiases, fitCalibration, fitTemperature, labelShares, meanNll, OBJECTIVES, shiftPrior, type CalibrationObjective, type FitOptions, type LabelledLogits } from "./fit.js";

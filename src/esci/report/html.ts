@@ -104,6 +104,14 @@ export function renderReportHtml(m: Metrics): string {
 <div class="charts"><figure>${confusionHeatmap(t.confusion, NAMES)}<figcaption>S predicted/gold → substitute; E, C, I → no substitute.</figcaption></figure></div>`);
   }
 
+  if (m.decision_rules) {
+    const rows = decisionRuleRows(m)
+      .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`)
+      .join("");
+    parts.push(`<h2>Decision rules</h2><table><tr><th>rule</th><th>micro-F1</th><th>macro-F1</th><th>Task 1 nDCG</th></tr>${rows}</table>
+<p class="note">${esc(decisionRuleNote(m))}</p>`);
+  }
+
   parts.push(`<h2>Calibration and scores</h2><div class="charts">`);
   if (m.calibration) {
     parts.push(
@@ -151,7 +159,25 @@ export function renderSummary(m: Metrics): string {
       lines.push(`${`${l} ${NAMES[l] ?? ""}`.padEnd(14)} ${fx(s.precision).padStart(9)} ${fx(s.recall).padStart(9)} ${fx(s.f1).padStart(9)} ${String(s.support).padStart(9)}`);
     }
   }
+  if (m.decision_rules) {
+    const table = [["decision rule", "micro-F1", "macro-F1", "Task 1 nDCG"], ...decisionRuleRows(m)];
+    const w = table.map((r) => r[0].length).reduce((a, b) => Math.max(a, b), 0);
+    lines.push("", ...table.map((r) => `${r[0].padEnd(w)} ${r.slice(1).map((c) => c.padStart(11)).join(" ")}`), decisionRuleNote(m));
+  }
   return lines.join("\n") + "\n";
+}
+
+const RULE_NAMES = { raw: "raw arg-max", calibrated: "calibrated", balanced_prior: "calibrated, balanced prior" } as const;
+
+/** [rule, micro-F1, macro-F1, nDCG] per decision rule. */
+function decisionRuleRows(m: Metrics): string[][] {
+  return Object.entries(m.decision_rules!.rules).map(([k, r]) => [RULE_NAMES[k as keyof typeof RULE_NAMES], fx(r.micro_f1), fx(r.macro_f1), fx(r.ndcg)]);
+}
+
+function decisionRuleNote(m: Metrics): string {
+  const c = m.decision_rules!.calibration;
+  const stored = c ? `stored calibration T = ${c.temperature.toPrecision(4)}, bias [${c.bias.map((b) => b.toPrecision(3)).join(", ")}]` : "no stored calibration (calibrated = raw)";
+  return `${stored}; the balanced prior moves the calibrated probabilities from their mean over these pairs to a uniform label prior (logit adjustment).`;
 }
 
 /** Write DIR/metrics.json and DIR/report.html, each atomically. */
