@@ -18,7 +18,7 @@ import { Worker, type Job } from "bullmq";
 import { scoreChunk, type ShardOutcome } from "../esci/index.js";
 import { BiEncoder } from "../models/bi-encoder.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
-import { lockMs, parseQueueUrl, QUEUE_NAME } from "./connection.js";
+import { lockMs, openQueue, parseQueueUrl, QUEUE_NAME } from "./connection.js";
 import { weightsSha256 } from "./model-spec.js";
 import { encodeVectors, resultFileOf, SHARD_FORMAT, type ClassifyShard, type EmbedShard, type EmbedShardResult, type FileResult, type ModelSpec, type Shard } from "./protocol.js";
 
@@ -101,6 +101,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     return embedShard(loaded.model, shard as EmbedShard, afterChunk);
   };
 
+  // Fail fast, naming the URL, when Redis is not there (the worker itself would retry for ever).
+  await (await openQueue(o.url)).close();
   const lock = lockMs();
   const worker = new Worker<Shard>(QUEUE_NAME, processShard, {
     connection: parseQueueUrl(o.url),
