@@ -4,6 +4,8 @@
  * to Redis, and feed the progress bar the number of workers alive and the retries so far. Failed
  * attempts (a refusing or crashing worker) are printed as they happen, with the worker's reason.
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { EsciError } from "../errors/index.js";
 import type { OnError } from "../esci/issues.js";
 import { QueueClassifyRunner } from "../jobs/coordinator.js";
@@ -24,6 +26,7 @@ export const QUEUE_FLAGS: Options = {
   "shard-size": { type: "string" },
   "in-flight": { type: "string" },
   attempts: { type: "string" },
+  "shard-dir": { type: "string" },
 };
 
 export const QUEUE_FLAGS_HELP = `Many machines (see docs/scale-out.md; start \`esci worker --queue URL\` on each):
@@ -31,18 +34,23 @@ export const QUEUE_FLAGS_HELP = `Many machines (see docs/scale-out.md; start \`e
   --shard-size N       pairs per shard, a multiple of ${CHUNK} (default ${CHUNK}); esci index: texts per
                        shard (default ${EMBED_SHARD})
   --in-flight N        shards enqueued ahead of the oldest unfinished one (default 16)
-  --attempts N         tries per shard before it is marked failed (default 3)`;
+  --attempts N         tries per shard before it is marked failed (default 3)
+  --shard-dir DIR      pass shard texts and results as files in DIR (the same shared path on every
+                       worker) instead of through Redis`;
 
 export interface ShardFlags {
   shardSize: number;
   inflight?: number;
   attempts?: number;
+  shardDir?: string;
 }
 
 export function parseShardFlags(p: Parsed, unit: number, fallback = unit): ShardFlags {
   const shardSize = num(p, "shard-size", { integer: true, min: unit }) ?? fallback;
   if (shardSize % unit !== 0) throw new EsciError("INVALID_ARGUMENT", `--shard-size must be a multiple of ${unit} (workers then form the batches one machine forms), got ${shardSize}`);
-  return { shardSize, inflight: num(p, "in-flight", { integer: true, min: 1 }), attempts: num(p, "attempts", { integer: true, min: 1 }) };
+  const shardDir = str(p, "shard-dir");
+  if (shardDir !== undefined && !existsSync(shardDir)) throw new EsciError("INVALID_ARGUMENT", `--shard-dir ${shardDir} does not exist (create it on the shared file system first)`);
+  return { shardSize, inflight: num(p, "in-flight", { integer: true, min: 1 }), attempts: num(p, "attempts", { integer: true, min: 1 }), shardDir: shardDir && resolve(shardDir) };
 }
 
 /** Show workers and retries on the bar; print each failed attempt once. */

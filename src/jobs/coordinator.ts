@@ -65,6 +65,7 @@ export class QueueClassifyRunner implements ShardRunner {
         maxLength: this.o.maxLength,
         chunkSize: this.o.chunkSize ?? 1024,
         onError: this.o.onError ?? "fail",
+        rows: pairs.length,
         pairs: pairs.map(([q, p]) => [q, p]),
       },
       pairs.length,

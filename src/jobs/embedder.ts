@@ -77,7 +77,7 @@ export class QueueEmbedder implements TextEmbedder {
       parts.push(
         this.shards
           .run<EmbedShardResult>(
-            { format: SHARD_FORMAT, kind: "embed", run: this.run, first, model: this.o.model, batchSize: options.batchSize, maxLength: options.maxLength, texts: slice },
+            { format: SHARD_FORMAT, kind: "embed", run: this.run, first, model: this.o.model, batchSize: options.batchSize, maxLength: options.maxLength, rows: slice.length, texts: slice },
             slice.length,
           )
           .then((r) => {

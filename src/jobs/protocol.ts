@@ -8,6 +8,11 @@
  * pairs is ~150 KB in Redis. Predictions come back as JSON numbers, which round-trip float64
  * exactly, so the coordinator writes the bytes a single-machine run writes. Embeddings come back
  * as base64 float32, bit-exact and a third the size of JSON.
+ *
+ * With a shared directory (`--shard-dir`, the same path on every machine) the texts and the
+ * result go through files instead: the job's `payloadFile` names `{pairs}` / `{texts}` as JSON,
+ * the worker writes the result next to it (`….result.json`, renamed into place when complete)
+ * and returns only `{ resultFile }`, so Redis carries a few hundred bytes per shard.
  */
 import type { OnError, ShardOutcome } from "../esci/index.js";
 
@@ -34,6 +39,10 @@ interface ShardBase {
   model: ModelSpec;
   batchSize?: number;
   maxLength?: number;
+  /** Shared-directory transport: the texts are in this file and the shard's list is empty. */
+  payloadFile?: string;
+  /** Rows in the shard (also when the texts are in payloadFile). */
+  rows: number;
 }
 
 export interface ClassifyShard extends ShardBase {
@@ -57,6 +66,15 @@ export interface EmbedShardResult {
   dimension: number;
   /** base64 of the vectors' float32 values, row after row (little-endian). */
   vectors: string;
+}
+
+/** What a worker returns for a shard that came through the shared directory. */
+export interface FileResult {
+  resultFile: string;
+}
+
+export function resultFileOf(payloadFile: string): string {
+  return payloadFile.replace(/\.json$/, "") + ".result.json";
 }
 
 /** BullMQ job id of a shard: unique per run and start, so a resumed coordinator re-adds nothing twice. */

@@ -16,11 +16,13 @@
  * Test hook: ESCI_TEST_KILL_AFTER_SHARDS=N makes the coordinator SIGKILL itself once N shard
  * results have come back (before the last is saved), to test reattaching with --resume.
  */
+import { readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Job, type Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { EsciError } from "../errors/index.js";
 import { parseQueueUrl } from "./connection.js";
-import { shardJobId, type Shard } from "./protocol.js";
+import { resultFileOf, shardJobId, type FileResult, type Shard } from "./protocol.js";
 
 export type ShardResult<R> = { ok: true; value: R } | { ok: false; reason: string };
 
@@ -42,6 +44,8 @@ export interface ShardQueueOptions {
    * only the process that asked can use (embeddings): a killed coordinator's leftovers go away.
    */
   keepSeconds?: number;
+  /** A directory every worker sees at the same path: shard texts and results go through files there. */
+  shardDir?: string;
   onStatus?: (s: QueueStatus) => void;
   /** A failed attempt: which shard, and the worker's reason. */
   onRetry?: (first: number, reason: string) => void;
@@ -80,7 +84,8 @@ export class ShardQueue {
   }
 
   /** Enqueue `shard` (unless its job exists already) and wait for its result. */
-  async run<R>(shard: Shard, size: number): Promise<ShardResult<R>> {
+  async run<R>(full: Shard, size: number): Promise<ShardResult<R>> {
+    const shard = this.options.shardDir ? await this.toFile(full) : full;
     const id = shardJobId(shard.run, shard.first);
     const state = await this.queue.getJobState(id);
     if (state === "unknown") await this.add(shard);
@@ -88,7 +93,8 @@ export class ShardQueue {
       this.awaited.set(id, { shard, resolve: resolve as (r: ShardResult<unknown>) => void, reject, staleFailure: state === "failed", attemptsSeen: 0 });
       this.finished.delete(id);
       this.schedule();
-    }).then((r) => {
+    }).then(async (r) => {
+      if (r.ok && shard.payloadFile) r = { ok: true, value: JSON.parse(await readFile((r.value as FileResult).resultFile, "utf8")) as R };
       if (this.killAfter !== undefined && ++this.results >= this.killAfter) process.kill(process.pid, "SIGKILL");
       this.finished.set(id, shard.first + size);
       return r;
@@ -101,6 +107,7 @@ export class ShardQueue {
     for (const id of ids) {
       await this.queue.remove(id);
       this.finished.delete(id);
+      if (this.options.shardDir) for (const f of [this.payloadPath(id), resultFileOf(this.payloadPath(id))]) await unlink(f).catch(() => {});
     }
   }
 
@@ -126,6 +133,20 @@ export class ShardQueue {
     for (const a of this.awaited.values()) a.reject(new EsciError("CANCELLED", "the coordinator stopped waiting for its shards"));
     this.awaited.clear();
     this.redis.disconnect();
+  }
+
+  private payloadPath(id: string): string {
+    return join(this.options.shardDir!, `${id}.json`);
+  }
+
+  /** Move the shard's texts into the shared directory; the job keeps everything else. */
+  private async toFile(shard: Shard): Promise<Shard> {
+    const payloadFile = this.payloadPath(shardJobId(shard.run, shard.first));
+    const payload = shard.kind === "classify" ? { pairs: shard.pairs } : { texts: shard.texts };
+    // Renamed into place: a resumed coordinator rewrites the file a worker may be reading.
+    await writeFile(`${payloadFile}.${process.pid}.tmp`, JSON.stringify(payload));
+    await rename(`${payloadFile}.${process.pid}.tmp`, payloadFile);
+    return shard.kind === "classify" ? { ...shard, pairs: [], payloadFile } : { ...shard, texts: [], payloadFile };
   }
 
   private async add(shard: Shard): Promise<void> {

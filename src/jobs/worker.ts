@@ -12,14 +12,15 @@
  * makes every attempt at the shard starting at record K throw; ESCI_TEST_CHUNK_DELAY_MS=T sleeps
  * T ms after each chunk, so a test can act while a run is under way.
  */
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { Worker, type Job } from "bullmq";
 import { scoreChunk, type ShardOutcome } from "../esci/index.js";
 import { BiEncoder } from "../models/bi-encoder.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
-import { lockMs, parseQueueUrl, QUEUE_NAME } from "./connection.js";
+import { lockMs, openQueue, parseQueueUrl, QUEUE_NAME } from "./connection.js";
 import { weightsSha256 } from "./model-spec.js";
-import { encodeVectors, SHARD_FORMAT, type ClassifyShard, type EmbedShard, type EmbedShardResult, type ModelSpec, type Shard } from "./protocol.js";
+import { encodeVectors, resultFileOf, SHARD_FORMAT, type ClassifyShard, type EmbedShard, type EmbedShardResult, type FileResult, type ModelSpec, type Shard } from "./protocol.js";
 
 export interface WorkerOptions {
   url: string;
@@ -76,8 +77,17 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     if (chunkDelay) await new Promise((r) => setTimeout(r, chunkDelay));
   };
 
-  const process_ = async (job: Job<Shard>): Promise<ShardOutcome | EmbedShardResult> => {
-    const shard = job.data;
+  const processShard = async (job: Job<Shard>): Promise<ShardOutcome | EmbedShardResult | FileResult> => {
+    const file = job.data.payloadFile;
+    if (file === undefined) return score(job.data);
+    const shard = { ...job.data, ...(JSON.parse(await readFile(file, "utf8")) as object) } as Shard;
+    const resultFile = resultFileOf(file);
+    await writeFile(`${resultFile}.${process.pid}.tmp`, JSON.stringify(await score(shard)));
+    await rename(`${resultFile}.${process.pid}.tmp`, resultFile);
+    return { resultFile };
+  };
+
+  const score = async (shard: Shard): Promise<ShardOutcome | EmbedShardResult> => {
     if (shard.format !== SHARD_FORMAT) throw new Error(`${name}: shard format ${shard.format} is not ${SHARD_FORMAT}; run the same esci version on coordinator and workers`);
     if (failShard !== undefined && shard.first === failShard) throw new Error(`${name}: ESCI_TEST_FAIL_SHARD=${failShard} makes this shard fail`);
     const { loaded, sha256 } = await load(shard.kind, shard.model);
@@ -91,8 +101,10 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     return embedShard(loaded.model, shard as EmbedShard, afterChunk);
   };
 
+  // Fail fast, naming the URL, when Redis is not there (the worker itself would retry for ever).
+  await (await openQueue(o.url)).close();
   const lock = lockMs();
-  const worker = new Worker<Shard>(QUEUE_NAME, process_, {
+  const worker = new Worker<Shard>(QUEUE_NAME, processShard, {
     connection: parseQueueUrl(o.url),
     concurrency: o.concurrency ?? 1,
     name,
@@ -102,7 +114,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     maxStalledCount: 3,
   });
   worker.on("error", () => {}); // connection errors: ioredis reconnects
-  worker.on("completed", (job) => o.onShard?.(job.data.kind, job.data.kind === "classify" ? job.data.pairs.length : job.data.texts.length, job.data.first));
+  worker.on("completed", (job) => o.onShard?.(job.data.kind, job.data.rows, job.data.first));
   worker.on("failed", (job, err) => o.onFailure?.(job?.data.first ?? -1, err.message));
   await worker.waitUntilReady();
 

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -93,6 +93,18 @@ if (problem) {
       const shards = done.map((d) => shardsScored(d.stderr));
       assert.equal(shards[0] + shards[1], 3 + 2, `each shard scored once (${shards.join(" + ")})`);
       assert.deepEqual(await jobKeys(url), [], "finished runs remove their jobs");
+    });
+
+    it("--shard-dir: texts and results go through a shared directory, Redis carries only file names; same bytes", async () => {
+      const url = await freshDb(base!, 8);
+      const shared = mkdtempSync(join(dir, "shared-"));
+      const worker = procs.worker(url);
+      const out = join(dir, "shard-dir.jsonl");
+      const r = await classify(url, out, ["--shard-dir", shared]).exit;
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(readFileSync(out).equals(readFileSync(ref)));
+      assert.deepEqual(readdirSync(shared), [], "shard files are deleted once their rows are written");
+      await procs.stop(worker);
     });
 
     it("a worker killed (-9) mid-shard: its shard is retried via stalled-job detection, no row lost or doubled", async () => {
