@@ -1,23 +1,18 @@
-/** The registry of `esci` subcommands: adding a command = a file in cli/ plus a row here. */
-import { classifyCommand } from "./classify.js";
+/**
+ * The registry of `esci` subcommands: adding a command = a file in cli/ plus a row here. Rows
+ * load their module on demand, so a command pays only for its own imports (`esci predict` does
+ * not load fastify, the training code or the report writer: part of its cold start).
+ */
 import type { Command } from "./command.js";
-import { evaluateCommand } from "./evaluate.js";
-import { indexCommand } from "./index.js";
-import { predictCommand } from "./predict.js";
-import { quantizeCommand } from "./quantize.js";
-import { searchCommand } from "./search.js";
-import { serveCommand } from "./serve.js";
-import { substitutesCommand } from "./substitutes.js";
-import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [
-  predictCommand,
-  classifyCommand,
-  evaluateCommand,
-  indexCommand,
-  searchCommand,
-  substitutesCommand,
-  trainCommand,
-  quantizeCommand,
-  serveCommand,
-];
+export const commands: Readonly<Record<string, () => Promise<Command>>> = {
+  predict: async () => (await import("./predict.js")).predictCommand,
+  classify: async () => (await import("./classify.js")).classifyCommand,
+  evaluate: async () => (await import("./evaluate.js")).evaluateCommand,
+  index: async () => (await import("./index.js")).indexCommand,
+  search: async () => (await import("./search.js")).searchCommand,
+  substitutes: async () => (await import("./substitutes.js")).substitutesCommand,
+  train: async () => (await import("./train.js")).trainCommand,
+  quantize: async () => (await import("./quantize.js")).quantizeCommand,
+  serve: async () => (await import("./serve.js")).serveCommand,
+};
