@@ -5,9 +5,11 @@
 // scan, and `esci serve` under 32 concurrent /v1/search clients.
 //
 //   npm run build
-//   node scripts/search/bench-realtime.mjs prepare [ROWS]          # catalog, models, SQLite store (+ PostgreSQL with ESCI_BENCH_PG=postgres://…)
+//   node scripts/search/bench-realtime.mjs prepare [ROWS]          # catalog, models, SQLite store (+ PostgreSQL with ESCI_BENCH_PG=postgres://…;
+//                                                                  #   ESCI_BENCH_STORES="SPEC …" for only those stores)
 //   node scripts/search/bench-realtime.mjs latency STORE [QUERIES]  # recall@100, p50/p99 student and teacher, Zipf replay; JSON
 //   node scripts/search/bench-realtime.mjs serve STORE [SECONDS]    # esci serve with the student, 32 clients on /v1/search; JSON
+//   node scripts/search/bench-realtime.mjs cold STORE [RUNS]        # time to esci serve's first answer, esci predict's fixed cost; JSON
 //
 // Data. Titles come from bench-scale.mjs's word lists (brand, one or two adjectives, noun, spec,
 // colour); the bench tokenizer (the tiny fixture's byte-level BPE) cuts them into a median of
@@ -91,7 +93,8 @@ async function prepare(rows = "100000") {
   const titles = readFileSync(catalog, "utf8").split("\n", 5000).filter(Boolean).map((l) => JSON.parse(l).title);
   const lens = titles.map((t) => tok.encodeText(t, 10_000).inputIds.length - 2); // without <s> and </s>
   const tokens = { median: pct(lens, 50), p10: pct(lens, 10), p90: pct(lens, 90) };
-  const stores = [`sqlite:${join(WORK, `rt-${n}.db`)}`, ...(process.env.ESCI_BENCH_PG ? [process.env.ESCI_BENCH_PG] : [])];
+  // ESCI_BENCH_STORES="spec …" fills only those (e.g. the two stores from two processes at once).
+  const stores = process.env.ESCI_BENCH_STORES?.split(" ").filter(Boolean) ?? [`sqlite:${join(WORK, `rt-${n}.db`)}`, ...(process.env.ESCI_BENCH_PG ? [process.env.ESCI_BENCH_PG] : [])];
   const { openStore } = await import(join(DIST, "search", "store.js"));
   const { indexCatalog } = await import(join(DIST, "search", "indexer.js"));
   const { BiEncoder } = await import(join(DIST, "models", "bi-encoder.js"));
@@ -234,29 +237,50 @@ function post(agent, port, body) {
   });
 }
 
-async function serve(spec, seconds = "30") {
+/**
+ * Spawn `esci serve ARGS` and wait for its first answered search (503 while the models load,
+ * refused before the port opens): the seconds since spawn and the server's CPU seconds by then
+ * (/proc: every thread). The caller stops the child.
+ */
+async function startServe(args) {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, "serve", "--model", STUDENT, "--quantize", "int8", "--store", spec, "--port", String(port), "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "serve", ...args, "--port", String(port), "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   child.stderr.on("data", (d) => (err += d));
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const stop = async () => {
+    agent.destroy();
+    child.kill("SIGTERM");
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+  };
   try {
-    await new Promise((resolve, reject) => {
-      const check = () => (err.includes("ready:") ? resolve() : child.exitCode !== null ? reject(new Error(err)) : setTimeout(check, 20));
-      check();
-    });
-    const readyS = (performance.now() - t0) / 1000;
+    while ((await post(agent, port, { query: "cold start probe", k: 10, candidates: CANDIDATES })).status !== 200) {
+      if (child.exitCode !== null) throw new Error(err);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const firstAnswerS = +((performance.now() - t0) / 1000).toFixed(2);
+  const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const cpuS = (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime, clock ticks of 1/100 s
+  return { port, agent, stop, firstAnswerS, cpuS };
+}
+
+async function serve(spec, seconds = "30") {
+  const s = await startServe(["--model", STUDENT, "--quantize", "int8", "--store", spec]);
+  try {
     const qs = distinctQueries(1000);
-    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
     const until = performance.now() + Number(seconds) * 1000;
     let next = 0;
     const results = [];
     await Promise.all(
       Array.from({ length: 32 }, async () => {
-        while (performance.now() < until) results.push(await post(agent, port, { query: qs[next++ % qs.length], k: 10, candidates: CANDIDATES }));
+        while (performance.now() < until) results.push(await post(s.agent, s.port, { query: qs[next++ % qs.length], k: 10, candidates: CANDIDATES }));
       }),
     );
-    agent.destroy();
     const ms = results.map((r) => r.ms);
     const statuses = {};
     for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
@@ -264,7 +288,7 @@ async function serve(spec, seconds = "30") {
       store: spec.replace(/\?.*/, ""),
       clients: 32,
       seconds: Number(seconds),
-      ready_after_s: +readyS.toFixed(2),
+      first_answer_after_s: s.firstAnswerS,
       requests: results.length,
       distinct_queries_sent: Math.min(next, qs.length),
       statuses,
@@ -273,15 +297,46 @@ async function serve(spec, seconds = "30") {
       load_average: (await import("node:os")).loadavg().map((x) => +x.toFixed(1)),
     }));
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+    await s.stop();
   }
 }
 
+/**
+ * Cold start with cached graphs: `esci serve` with the DistilRoBERTa-sized cross-encoder and
+ * bi-encoder over STORE until its first answered search, and the fixed cost of an `esci predict`
+ * process scoring one pair (wall and CPU seconds, /usr/bin/time). Each `runs` times; the first
+ * run also fills the graph cache if needed and is reported apart.
+ */
+async function cold(spec, runs = "3") {
+  const { spawnSync } = await import("node:child_process");
+  const { writeFileSync } = await import("node:fs");
+  const serveRuns = [];
+  for (let i = 0; i <= Number(runs); i++) {
+    const s = await startServe(["--model", MODELS.reranker, "--store", spec]);
+    await s.stop();
+    serveRuns.push({ first_answer_s: s.firstAnswerS, cpu_s: s.cpuS });
+  }
+  const input = join(WORK, "cold-pair.jsonl");
+  writeFileSync(input, JSON.stringify({ query: "red running shoe", product: "Acme red running shoe, size M" }) + "\n");
+  const predictRuns = [];
+  for (let i = 0; i <= Number(runs); i++) {
+    const r = spawnSync("/usr/bin/time", ["-f", "%e %U %S", process.execPath, CLI, "predict", "--model", MODELS.reranker, "--input", input, "--output", join(WORK, "cold-out.jsonl"), "--quiet"], { encoding: "utf8" });
+    const [wall, user, sys] = r.stderr.trim().split("\n").pop().split(" ").map(Number);
+    predictRuns.push({ wall_s: wall, cpu_s: +(user + sys).toFixed(2) });
+  }
+  console.log(JSON.stringify({
+    store: spec.replace(/\?.*/, ""),
+    model: "DistilRoBERTa-sized cross-encoder + bi-encoder (random weights)",
+    serve_first_answer: { first_run: serveRuns[0], runs: serveRuns.slice(1) },
+    predict_one_pair: { first_run: predictRuns[0], runs: predictRuns.slice(1) },
+    load_average: (await import("node:os")).loadavg().map((x) => +x.toFixed(1)),
+  }));
+}
+
 const [cmd, ...args] = process.argv.slice(2);
-const cmds = { prepare, latency, serve };
+const cmds = { prepare, latency, serve, cold };
 if (!cmds[cmd]) {
-  console.error("usage: bench-realtime.mjs prepare [ROWS] | latency STORE [QUERIES] | serve STORE [SECONDS]");
+  console.error("usage: bench-realtime.mjs prepare [ROWS] | latency STORE [QUERIES] | serve STORE [SECONDS] | cold STORE [RUNS]");
   process.exit(2);
 }
 await cmds[cmd](...args);
