@@ -187,23 +187,24 @@ async function latency(spec, nq = "1000") {
   const plain = new SearchPipeline({ store, embedder, scorer: student });
   for (const q of qs.slice(0, 5)) await plain.search(`warm ${q}`, opts); // warm-up (sessions, statements, the HNSW file)
 
-  const vectors = await embedder.embed(qs.slice(0, 200));
+  const vectors = await embedder.embed(qs.slice(0, 100));
   const recall = await knnRecall(spec, store, vectors);
   const parts = {
-    query_embedding: await timed(qs.slice(0, 200), (q) => embedder.embed([q])),
-    bm25_top50: await timed(qs.slice(0, 200), (q) => store.searchText(q, CANDIDATES)),
+    query_embedding: await timed(qs.slice(0, 100), (q) => embedder.embed([q])),
+    bm25_top50: await timed(qs.slice(0, 100), (q) => store.searchText(q, CANDIDATES)),
     knn_top50: await timed(vectors.map((_, i) => i), (i) => store.searchVector(vectors[i], CANDIDATES)),
-    stage1_50: await timed(qs.slice(0, 200), (q) => plain.stage1(q, opts)),
+    stage1_50: await timed(qs.slice(0, 100), (q) => plain.stage1(q, opts)),
   };
   const studentRun = await timed(qs, (q) => plain.search(q, opts));
   const teacherPipe = new SearchPipeline({ store, embedder, scorer: teacher });
-  const few = qs.slice(0, Math.min(Number(process.env.ESCI_BENCH_TEACHER_QUERIES ?? 30), qs.length));
+  const few = qs.slice(0, Math.min(Number(process.env.ESCI_BENCH_TEACHER_QUERIES ?? 20), qs.length));
   const teacherRun = await timed(few, (q) => teacherPipe.search(q, opts));
   const cascadePipe = new SearchPipeline({ store, embedder, scorer: student, secondScorer: teacher });
   const cascadeRun = await timed(few, (q) => cascadePipe.search(q, { ...opts, secondRerankTop: 10 }));
   const caches = new SearchCaches();
   const cached = new SearchPipeline({ store, embedder, scorer: student, caches });
-  const log = zipfLog(qs, 5000);
+  // 1,000 draws: ≈ 334 distinct queries (first sight: a miss), the rest repeats.
+  const log = zipfLog(qs, Number(process.env.ESCI_BENCH_ZIPF_DRAWS ?? 1000));
   const zipf = await timed(log, (q) => cached.search(q, opts));
   const hitRates = Object.fromEntries(Object.entries(caches.stats()).map(([k, s]) => [k, +(s.hits / (s.hits + s.misses)).toFixed(3)]));
   await store.close();
