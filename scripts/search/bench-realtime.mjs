@@ -117,7 +117,7 @@ async function prepare(rows = "100000") {
  * call (user + system, ONNX Runtime's threads included): on a machine shared with other work the
  * wall clock includes waiting for a core, the CPU time much less so.
  */
-async function timed(qs, fn) {
+async function timed(qs, fn, label) {
   const ms = [];
   const cpu0 = process.cpuUsage();
   for (const q of qs) {
@@ -126,7 +126,7 @@ async function timed(qs, fn) {
     ms.push(performance.now() - t);
   }
   const cpu = process.cpuUsage(cpu0);
-  return {
+  const out = {
     n: qs.length,
     p50: pct(ms, 50),
     p90: pct(ms, 90),
@@ -134,6 +134,9 @@ async function timed(qs, fn) {
     mean: +(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(1),
     cpu_ms_per_call: +((cpu.user + cpu.system) / 1000 / qs.length).toFixed(1),
   };
+  // Each section as it ends, on stderr: a run cut short still leaves its figures.
+  if (label) console.error(JSON.stringify({ [label]: out }));
+  return out;
 }
 
 /** recall@k of the store's kNN against the exact scan, over `qs` (query vectors). */
@@ -189,23 +192,24 @@ async function latency(spec, nq = "1000") {
 
   const vectors = await embedder.embed(qs.slice(0, 100));
   const recall = await knnRecall(spec, store, vectors);
+  console.error(JSON.stringify({ recall }));
   const parts = {
-    query_embedding: await timed(qs.slice(0, 100), (q) => embedder.embed([q])),
-    bm25_top50: await timed(qs.slice(0, 100), (q) => store.searchText(q, CANDIDATES)),
-    knn_top50: await timed(vectors.map((_, i) => i), (i) => store.searchVector(vectors[i], CANDIDATES)),
-    stage1_50: await timed(qs.slice(0, 100), (q) => plain.stage1(q, opts)),
+    query_embedding: await timed(qs.slice(0, 100), (q) => embedder.embed([q]), "query_embedding"),
+    bm25_top50: await timed(qs.slice(0, 100), (q) => store.searchText(q, CANDIDATES), "bm25_top50"),
+    knn_top50: await timed(vectors.map((_, i) => i), (i) => store.searchVector(vectors[i], CANDIDATES), "knn_top50"),
+    stage1_50: await timed(qs.slice(0, 100), (q) => plain.stage1(q, opts), "stage1_50"),
   };
-  const studentRun = await timed(qs, (q) => plain.search(q, opts));
+  const studentRun = await timed(qs, (q) => plain.search(q, opts), "student");
   const teacherPipe = new SearchPipeline({ store, embedder, scorer: teacher });
   const few = qs.slice(0, Math.min(Number(process.env.ESCI_BENCH_TEACHER_QUERIES ?? 20), qs.length));
-  const teacherRun = await timed(few, (q) => teacherPipe.search(q, opts));
+  const teacherRun = await timed(few, (q) => teacherPipe.search(q, opts), "teacher");
   const cascadePipe = new SearchPipeline({ store, embedder, scorer: student, secondScorer: teacher });
-  const cascadeRun = await timed(few, (q) => cascadePipe.search(q, { ...opts, secondRerankTop: 10 }));
+  const cascadeRun = await timed(few, (q) => cascadePipe.search(q, { ...opts, secondRerankTop: 10 }), "cascade");
   const caches = new SearchCaches();
   const cached = new SearchPipeline({ store, embedder, scorer: student, caches });
   // 1,000 draws: ≈ 334 distinct queries (first sight: a miss), the rest repeats.
   const log = zipfLog(qs, Number(process.env.ESCI_BENCH_ZIPF_DRAWS ?? 1000));
-  const zipf = await timed(log, (q) => cached.search(q, opts));
+  const zipf = await timed(log, (q) => cached.search(q, opts), "zipf");
   const hitRates = Object.fromEntries(Object.entries(caches.stats()).map(([k, s]) => [k, +(s.hits / (s.hits + s.misses)).toFixed(3)]));
   await store.close();
   await Promise.all([embedder.dispose(), student.dispose(), teacher.dispose()]);
