@@ -8,6 +8,7 @@
 //   node scripts/search/bench-realtime.mjs prepare [ROWS]          # catalog, models, SQLite store (+ PostgreSQL with ESCI_BENCH_PG=postgres://…;
 //                                                                  #   ESCI_BENCH_STORES="SPEC …" for only those stores)
 //   node scripts/search/bench-realtime.mjs latency STORE [QUERIES]  # recall@100, p50/p99 student and teacher, Zipf replay; JSON
+//   node scripts/search/bench-realtime.mjs recall STORE [QUERIES]   # recall@100 of kNN against the exact scan; JSON
 //   node scripts/search/bench-realtime.mjs serve STORE [SECONDS]    # esci serve with the student, 32 clients on /v1/search; JSON
 //   node scripts/search/bench-realtime.mjs cold STORE [RUNS]        # time to esci serve's first answer, esci predict's fixed cost; JSON
 //
@@ -139,17 +140,22 @@ async function timed(qs, fn, label) {
   return out;
 }
 
-/** recall@k of the store's kNN against the exact scan, over `qs` (query vectors). */
+/**
+ * recall@k of the store's kNN against the exact scan, over `vectors`. Two figures: `ids`, the
+ * share of the exact top-k ids returned; and `ties_counted`, the share of returned hits whose
+ * similarity reaches the exact k-th one — the stand-in vectors of products made of the same
+ * words are equal, so at the k-th place many products tie and any of them is a right answer.
+ */
 async function knnRecall(spec, store, vectors, k = 100) {
   const got = await Promise.all(vectors.map((v) => store.searchVector(v, k)));
-  let exact;
+  let exact; // per query: [{id, score}] best first
   if (spec.startsWith("sqlite:")) {
     const Database = (await import("better-sqlite3")).default;
     const sqliteVec = await import("sqlite-vec");
     const db = new Database(spec.slice("sqlite:".length), { readonly: true });
     sqliteVec.load(db);
-    const st = db.prepare("SELECT p.id FROM (SELECT rowid, distance FROM vectors WHERE embedding MATCH ? AND k = ?) knn JOIN products p ON p.pk = knn.rowid");
-    exact = vectors.map((v) => st.pluck().all(Buffer.from(v.buffer, v.byteOffset, v.byteLength), k));
+    const st = db.prepare("SELECT p.id AS id, 1.0 - knn.distance AS score FROM (SELECT rowid, distance FROM vectors WHERE embedding MATCH ? AND k = ?) knn JOIN products p ON p.pk = knn.rowid ORDER BY knn.distance");
+    exact = vectors.map((v) => st.all(Buffer.from(v.buffer, v.byteOffset, v.byteLength), k));
     db.close();
   } else {
     const pg = (await import("pg")).default;
@@ -162,16 +168,33 @@ async function knnRecall(spec, store, vectors, k = 100) {
     const { vectorLiteral } = await import(join(DIST, "search", "postgres", "store.js"));
     exact = [];
     for (const v of vectors) {
-      const r = await c.query(`SELECT p.id FROM "${schema}".vectors v JOIN "${schema}".products p ON p.pk = v.pk ORDER BY v.embedding <=> $1::vector LIMIT $2`, [vectorLiteral(v), k]);
-      exact.push(r.rows.map((x) => x.id));
+      const r = await c.query(`SELECT p.id, 1 - (v.embedding <=> $1::vector) AS score FROM "${schema}".vectors v JOIN "${schema}".products p ON p.pk = v.pk ORDER BY v.embedding <=> $1::vector LIMIT $2`, [vectorLiteral(v), k]);
+      exact.push(r.rows.map((x) => ({ id: x.id, score: Number(x.score) })));
     }
     await c.end();
   }
-  const per = exact.map((ids, i) => {
+  const mean = (xs) => +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4);
+  const ids = exact.map((ex, i) => {
     const g = new Set(got[i].map((h) => h.id));
-    return ids.filter((id) => g.has(id)).length / ids.length;
+    return ex.filter((h) => g.has(h.id)).length / ex.length;
   });
-  return { k, queries: vectors.length, mean: +(per.reduce((a, b) => a + b, 0) / per.length).toFixed(4), min: +Math.min(...per).toFixed(3) };
+  const ties = exact.map((ex, i) => {
+    const kth = ex[ex.length - 1].score;
+    return Math.min(1, got[i].filter((h) => h.score >= kth - 1e-5).length / ex.length);
+  });
+  return { k, queries: vectors.length, ids: { mean: mean(ids), min: +Math.min(...ids).toFixed(3) }, ties_counted: { mean: mean(ties), min: +Math.min(...ties).toFixed(3) } };
+}
+
+/** Only the recall figures (for a store whose latency run is done). */
+async function recall(spec, nq = "100") {
+  const { openStore } = await import(join(DIST, "search", "store.js"));
+  const { BiEncoder } = await import(join(DIST, "models", "bi-encoder.js"));
+  const store = await openStore(spec, { mustExist: true });
+  const embedder = await BiEncoder.load((await store.embedding()).model);
+  const vectors = await embedder.embed(distinctQueries(Number(nq)));
+  console.log(JSON.stringify({ store: spec.replace(/\?.*/, ""), knn_recall: await knnRecall(spec, store, vectors) }));
+  await store.close();
+  await embedder.dispose();
 }
 
 async function latency(spec, nq = "1000") {
@@ -339,9 +362,9 @@ async function cold(spec, runs = "3") {
 }
 
 const [cmd, ...args] = process.argv.slice(2);
-const cmds = { prepare, latency, serve, cold };
+const cmds = { prepare, latency, recall, serve, cold };
 if (!cmds[cmd]) {
-  console.error("usage: bench-realtime.mjs prepare [ROWS] | latency STORE [QUERIES] | serve STORE [SECONDS] | cold STORE [RUNS]");
+  console.error("usage: bench-realtime.mjs prepare [ROWS] | latency STORE [QUERIES] | recall STORE [QUERIES] | serve STORE [SECONDS] | cold STORE [RUNS]");
   process.exit(2);
 }
 await cmds[cmd](...args);
