@@ -213,27 +213,34 @@ async function latency(spec, nq = "1000") {
   const plain = new SearchPipeline({ store, embedder, scorer: student });
   for (const q of qs.slice(0, 5)) await plain.search(`warm ${q}`, opts); // warm-up (sessions, statements, the HNSW file)
 
-  const vectors = await embedder.embed(qs.slice(0, 100));
-  const recall = await knnRecall(spec, store, vectors);
-  console.error(JSON.stringify({ recall }));
-  const parts = {
-    query_embedding: await timed(qs.slice(0, 100), (q) => embedder.embed([q]), "query_embedding"),
-    bm25_top50: await timed(qs.slice(0, 100), (q) => store.searchText(q, CANDIDATES), "bm25_top50"),
-    knn_top50: await timed(vectors.map((_, i) => i), (i) => store.searchVector(vectors[i], CANDIDATES), "knn_top50"),
-    stage1_50: await timed(qs.slice(0, 100), (q) => plain.stage1(q, opts), "stage1_50"),
-  };
-  const studentRun = await timed(qs, (q) => plain.search(q, opts), "student");
-  const teacherPipe = new SearchPipeline({ store, embedder, scorer: teacher });
+  // ESCI_BENCH_SECTIONS="recall,parts,student,teacher,cascade,zipf" (default: all) runs some of
+  // them, e.g. two processes side by side on a machine where time is short.
+  const want = new Set((process.env.ESCI_BENCH_SECTIONS ?? "recall,parts,student,teacher,cascade,zipf").split(","));
   const few = qs.slice(0, Math.min(Number(process.env.ESCI_BENCH_TEACHER_QUERIES ?? 20), qs.length));
-  const teacherRun = await timed(few, (q) => teacherPipe.search(q, opts), "teacher");
+  const recall = want.has("recall") ? await knnRecall(spec, store, await embedder.embed(qs.slice(0, 100))) : undefined;
+  if (recall) console.error(JSON.stringify({ recall }));
+  let parts = {};
+  if (want.has("parts")) {
+    const vectors = await embedder.embed(qs.slice(0, 100));
+    parts = {
+      query_embedding: await timed(qs.slice(0, 100), (q) => embedder.embed([q]), "query_embedding"),
+      bm25_top50: await timed(qs.slice(0, 100), (q) => store.searchText(q, CANDIDATES), "bm25_top50"),
+      knn_top50: await timed(vectors.map((_, i) => i), (i) => store.searchVector(vectors[i], CANDIDATES), "knn_top50"),
+      stage1_50: await timed(qs.slice(0, 100), (q) => plain.stage1(q, opts), "stage1_50"),
+    };
+  }
+  const studentRun = want.has("student") ? await timed(qs, (q) => plain.search(q, opts), "student") : undefined;
+  const teacherPipe = new SearchPipeline({ store, embedder, scorer: teacher });
+  const teacherRun = want.has("teacher") ? await timed(few, (q) => teacherPipe.search(q, opts), "teacher") : undefined;
   const cascadePipe = new SearchPipeline({ store, embedder, scorer: student, secondScorer: teacher });
-  const cascadeRun = await timed(few, (q) => cascadePipe.search(q, { ...opts, secondRerankTop: 10 }), "cascade");
+  const cascadeRun = want.has("cascade") ? await timed(few, (q) => cascadePipe.search(q, { ...opts, secondRerankTop: 10 }), "cascade") : undefined;
   const caches = new SearchCaches();
   const cached = new SearchPipeline({ store, embedder, scorer: student, caches });
   // 1,000 draws: ≈ 334 distinct queries (first sight: a miss), the rest repeats.
   const log = zipfLog(qs, Number(process.env.ESCI_BENCH_ZIPF_DRAWS ?? 1000));
-  const zipf = await timed(log, (q) => cached.search(q, opts), "zipf");
+  const zipf = want.has("zipf") ? await timed(log, (q) => cached.search(q, opts), "zipf") : undefined;
   const hitRates = Object.fromEntries(Object.entries(caches.stats()).map(([k, s]) => [k, +(s.hits / (s.hits + s.misses)).toFixed(3)]));
+  if (zipf) console.error(JSON.stringify({ hit_rates: hitRates, distinct_queries: new Set(log).size }));
   await store.close();
   await Promise.all([embedder.dispose(), student.dispose(), teacher.dispose()]);
   console.log(JSON.stringify({
@@ -246,7 +253,7 @@ async function latency(spec, nq = "1000") {
       student_int8_stage1_plus_rerank_50: studentRun,
       teacher_fp32_stage1_plus_rerank_50: teacherRun,
       cascade_student_50_then_teacher_top10: cascadeRun,
-      zipf_replay_student: { ...zipf, distinct_queries: new Set(log).size, hit_rates: hitRates },
+      zipf_replay_student: zipf && { ...zipf, distinct_queries: new Set(log).size, hit_rates: hitRates },
     },
     peak_rss_mib: rssMiB(),
   }));
