@@ -17,15 +17,15 @@
 // higher than with the real tokenizer).
 import { existsSync, mkdirSync, writeFileSync, createWriteStream } from "node:fs";
 import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DIST = join(ROOT, "dist", "src");
-const WORK = process.env.ESCI_BENCH_DIR ?? "/tmp/esci-bench";
+export const WORK = process.env.ESCI_BENCH_DIR ?? "/tmp/esci-bench";
 mkdirSync(WORK, { recursive: true });
 
-const LABELS = ["exact", "substitute", "complement", "irrelevant"];
-const MODELS = {
+export const LABELS = ["exact", "substitute", "complement", "irrelevant"];
+export const MODELS = {
   distilroberta: join(WORK, "st-distilroberta"),
   minilm: join(WORK, "st-minilm"),
   tiny: join(ROOT, "test", "fixtures", "models", "tiny-st-roberta"),
@@ -35,7 +35,7 @@ const MODELS = {
 // The seeded PRNG of src/models/random-checkpoint.ts (mulberry32).
 const { mulberry32: rng } = await import(join(DIST, "models", "random-checkpoint.js"));
 
-const W = {
+export const W = {
   brand: "Acme Peak Zoom Volt Hush Clicky Bean Brew Boil Chef Kera Grove Zen Flex Green Torq Nova Apex Orbit Lumen Terra Vega Atlas Aero Polar Summit Echo Pixel Stellar Quanta".split(" "),
   adj: "wireless portable compact ergonomic waterproof lightweight heavy-duty stainless rechargeable foldable adjustable vintage premium smart mini large organic cotton leather bamboo ceramic magnetic insulated".split(" "),
   noun: "headphones earbuds speaker charger cable mouse keyboard monitor lamp kettle grinder blender knife pan backpack jacket shoes socks mat bottle drill saw hose tent pillow towel blanket watch camera tripod router".split(" "),
@@ -43,7 +43,7 @@ const W = {
   spec: "2-pack, 10 inch, 1.5 L, 65 W, 20000 mAh, size M, size L, 4K, USB-C, Bluetooth 5.3, 500 ml, 3 m, set of 6, 12 V, 1080p".split(", "),
   bullet: ["Durable construction for everyday use", "Easy to clean and maintain", "Backed by a two-year warranty", "Ships in recyclable packaging", "Compatible with most standard accessories", "Designed for comfort over long sessions", "Energy efficient and quiet", "Includes a travel pouch"],
 };
-const pick = (r, a) => a[Math.floor(r() * a.length)];
+export const pick = (r, a) => a[Math.floor(r() * a.length)];
 
 function product(i, r) {
   const brand = pick(r, W.brand);
@@ -70,7 +70,7 @@ async function gen(n) {
   console.log(JSON.stringify({ catalog: path, products: n }));
 }
 
-function writeSt(dir, spec, tokenizerFrom, maxSeq) {
+export function writeSt(dir, spec, tokenizerFrom, maxSeq) {
   return import(join(DIST, "models", "random-checkpoint.js")).then(({ writeRandomCheckpoint }) => {
     writeRandomCheckpoint(dir, { ...spec, tokenizerFrom });
     writeFileSync(join(dir, "modules.json"), JSON.stringify([
@@ -85,7 +85,7 @@ function writeSt(dir, spec, tokenizerFrom, maxSeq) {
   });
 }
 
-async function models() {
+export async function models() {
   const { DISTILROBERTA_SIZES, writeRandomCheckpoint } = await import(join(DIST, "models", "random-checkpoint.js"));
   const tok = join(ROOT, "test", "fixtures", "models", "tiny-st-roberta");
   // all-distilroberta-v1: DistilRoBERTa, mean pooling, normalised, max_seq_length 128.
@@ -100,7 +100,7 @@ async function models() {
   console.log(JSON.stringify(MODELS));
 }
 
-function rssMiB() {
+export function rssMiB() {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
@@ -142,7 +142,7 @@ async function index(spec, modelName, rows) {
 // gets a fixed random dense 768-vector, a text the normalised sum of its words'. Same dimension and
 // model id as the random DistilRoBERTa checkpoint, so queries embedded by the real (random) model
 // search these vectors; both are meaningless as relevance, and the timings are the store's.
-class WordProjection {
+export class WordProjection {
   constructor(modelId, dimension) {
     this.modelId = modelId;
     this.dimension = dimension;
@@ -190,7 +190,7 @@ async function fill(spec, rows = "100000") {
   console.log(JSON.stringify({ store: spec.replace(/\?.*/, ""), rows: r.rows, seconds: +seconds.toFixed(1), products_per_s: +(r.rows / seconds).toFixed(0), optimize_s: +((performance.now() - t1) / 1000).toFixed(1), peak_rss_mib: rssMiB() }));
 }
 
-function pct(xs, p) {
+export function pct(xs, p) {
   const s = [...xs].sort((a, b) => a - b);
   return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(1);
 }
@@ -249,10 +249,13 @@ async function latency(spec, rerankName, nq = "200") {
   }));
 }
 
-const [cmd, ...args] = process.argv.slice(2);
-const cmds = { gen: (n = "100000") => gen(Number(n)), models, index, fill, latency };
-if (!cmds[cmd]) {
-  console.error("usage: bench-scale.mjs gen N | models | index STORE MODEL ROWS | fill STORE [ROWS] | latency STORE RERANK [QUERIES]");
-  process.exit(2);
+// Run as a script (scripts/search/bench-realtime.mjs imports the helpers above).
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [cmd, ...args] = process.argv.slice(2);
+  const cmds = { gen: (n = "100000") => gen(Number(n)), models, index, fill, latency };
+  if (!cmds[cmd]) {
+    console.error("usage: bench-scale.mjs gen N | models | index STORE MODEL ROWS | fill STORE [ROWS] | latency STORE RERANK [QUERIES]");
+    process.exit(2);
+  }
+  await cmds[cmd](...args);
 }
-await cmds[cmd](...args);

@@ -7,9 +7,10 @@ import { readFileSync } from "node:fs";
 import { ERROR_TABLE, isEsciError } from "../errors/index.js";
 import { commands } from "./commands.js";
 
-function usage(): string {
+/** Loads every command (for their summaries): only for `esci --help` and an unknown command. */
+async function usage(): Promise<string> {
   const lines = ["Usage: esci <command> [flags]", "", "Commands:"];
-  for (const c of commands) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
+  for (const c of await Promise.all(Object.values(commands).map((load) => load()))) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
   lines.push("", "Run `esci <command> --help` for a command's flags, `esci --version` for the version.");
   return lines.join("\n");
 }
@@ -26,14 +27,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(usage() + "\n");
+    process.stdout.write((await usage()) + "\n");
     return name ? 0 : 2;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
-    process.stderr.write(`esci: unknown command "${name}"\n\n${usage()}\n`);
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
+    process.stderr.write(`esci: unknown command "${name}"\n\n${await usage()}\n`);
     return 2;
   }
+  const cmd = await load();
   if (rest.includes("--help") || rest.includes("-h")) {
     process.stdout.write(cmd.help + "\n");
     return 0;

@@ -139,12 +139,21 @@ async function run(argv: string[]): Promise<number> {
     try {
       const storeSpec = str(p, "store");
       store = storeSpec === undefined ? undefined : await openStore(storeSpec, { mustExist: true });
-      const embedModel = str(p, "embed-model") ?? (await store?.embedding())?.model;
+      const space = await store?.embedding();
+      const embedModel = str(p, "embed-model") ?? space?.model;
       // Sessions in worker threads: onnxruntime-node's run blocks its thread (onnx/worker-session.ts).
-      parts.crossEncoder = await loadCrossEncoder(p, undefined, "cross-encoder", { session: "worker" });
-      parts.secondCrossEncoder = await loadSecondReranker(p, { session: "worker" });
-      if (embedModel) parts.biEncoder = await loadBiEncoder(p, embedModel, "bi-encoder", { session: "worker" });
-      return { crossEncoder: parts.crossEncoder, secondCrossEncoder: parts.secondCrossEncoder, biEncoder: parts.biEncoder, store };
+      // The models load side by side (each session's set-up runs on its own thread): a large part of
+      // the time to the first answer. allSettled, so that every loaded model is released on failure.
+      const loads = await Promise.allSettled([
+        loadCrossEncoder(p, undefined, "cross-encoder", { session: "worker" }).then((m) => (parts.crossEncoder = m)),
+        loadSecondReranker(p, { session: "worker" }).then((m) => (parts.secondCrossEncoder = m)),
+        embedModel ? loadBiEncoder(p, embedModel, "bi-encoder", { session: "worker" }).then((m) => (parts.biEncoder = m)) : undefined,
+        // One vector search meanwhile reads the SQLite store's HNSW file, which the first request would wait for.
+        space ? store!.searchVector(new Float32Array(space.dimension).fill(1), 1) : undefined,
+      ]);
+      const failed = loads.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      return { crossEncoder: parts.crossEncoder!, secondCrossEncoder: parts.secondCrossEncoder, biEncoder: parts.biEncoder, store };
     } catch (e) {
       await parts.crossEncoder?.dispose();
       await parts.secondCrossEncoder?.dispose();

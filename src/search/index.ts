@@ -11,3 +11,4 @@ export * from "./fusion.js";
 export * from "./pipeline.js";
 export * from "./substitutes.js";
 export * from "./evaluate.js";
+export * from "./cache.js";

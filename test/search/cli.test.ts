@@ -75,6 +75,29 @@ describe("esci index / search / substitutes", () => {
     assert.equal(table.out.trim().split("\n").length, 4);
   });
 
+  it("--queries FILE --verbose: one JSON line per query, the repeated query answered from the caches", () => {
+    const file = join(dir, "queries.txt");
+    writeFileSync(file, "wireless headphones\ncoffee grinder\n\nwireless headphones\n");
+    const r = esci("search", "--store", store, "--queries", file, "--rerank-model", RERANK, "--k", "3", "--candidates", "10", "--json", "--verbose", "--quiet");
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l) as { query: string; hits: { id: string }[] });
+    assert.deepEqual(lines.map((l) => l.query), ["wireless headphones", "coffee grinder", "wireless headphones"]);
+    assert.deepEqual(lines[2].hits, lines[0].hits);
+    assert.match(r.err, /"coffee grinder": 3 hits in [\d.]+ ms/);
+    assert.match(r.err, /cache stage1\s+hits 1  misses 2  hit rate 33\.3%/);
+    assert.match(r.err, /cache scores\s+hits 10  misses 20/);
+    assert.match(r.err, /cache embeddings\s+hits 0  misses 2/);
+    // The cascade and --rerank-candidates from the command line (the same tiny model twice).
+    const c = esci("search", "--store", store, "--query", "coffee grinder", "--rerank-model", RERANK, "--rerank-candidates", "4", "--second-rerank-model", RERANK, "--second-rerank-top", "2", "--k", "10", "--json", "--quiet");
+    assert.equal(c.code, 0, c.err);
+    assert.equal(JSON.parse(c.out).length, 4);
+    const bad = esci("search", "--store", store, "--query", "x", "--no-rerank", "--rerank-candidates", "4", "--quiet");
+    assert.equal(bad.code, ERROR_TABLE.INVALID_ARGUMENT.exitCode);
+    assert.match(bad.err, /need reranking/);
+    const both = esci("search", "--store", store, "--query", "x", "--queries", file, "--quiet");
+    assert.equal(both.code, ERROR_TABLE.INVALID_ARGUMENT.exitCode);
+  });
+
   it("--no-rerank gives stage 1 alone, scored by RRF", () => {
     const r = esci("search", "--store", store, "--query", "coffee grinder", "--no-rerank", "--k", "3", "--json", "--quiet");
     assert.equal(r.code, 0, r.err);

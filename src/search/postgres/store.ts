@@ -11,7 +11,8 @@
  * The HNSW index is built by optimize() after the first bulk load — building it once over all
  * rows is several times faster than growing it row by row — and maintained by later writes;
  * until it exists vector search is an exact scan, so results are right either way.
- * `hnsw.ef_search` is raised to k per query: pgvector's default (40) would cap results at ~40.
+ * `hnsw.ef_search` is raised to max(2k, 100) per query (at most 1000): pgvector's default (40)
+ * would cap results at ~40, and ef = k alone leaves recall@k short of 0.95 (docs/search.md).
  *
  * Crash safety is PostgreSQL's: each write() is one transaction holding its rows, vectors and
  * the indexer's checkpoint.
@@ -357,7 +358,7 @@ export class PostgresStore implements CatalogStore {
     const v = this.vectorText(vector, "(query)");
     const rows = await this.run(() =>
       this.tx(async (c) => {
-        await c.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(40, k)))]);
+        await c.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(100, 2 * k)))]);
         const r = await c.query(
           `WITH knn AS (SELECT pk, embedding <=> $1::vector AS d FROM ${this.t.vectors} ORDER BY embedding <=> $1::vector LIMIT $2)
            SELECT p.id, 1 - knn.d AS score FROM knn JOIN ${this.t.products} p ON p.pk = knn.pk ORDER BY knn.d, p.id`,
