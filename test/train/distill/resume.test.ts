@@ -77,9 +77,12 @@ describe("esci distill: kill -9 and --resume", { timeout: 180_000 }, () => {
     assert.ok(logits(cache).equals(logits(straightCache)), "teacher logits differ");
   });
 
-  it("refuses to resume with other distillation settings", () => {
+  it("refuses to resume with other distillation settings, and an unknown loss", () => {
     const r = distill(join(work, "straight"), join(work, "cache-straight"), ["--resume", "--temperature", "3"]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /other options \(distill: .*"temperature":2.*→.*"temperature":3/);
+    const bad = distill(join(work, "other"), join(work, "cache-straight"), ["--loss", "huber"]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--loss must be "mse" or "kl", got "huber"/);
   });
 });
