@@ -45,8 +45,6 @@ export interface RandomCheckpointSpec {
   /** Labels of the sequence-classification head; omit for a bare encoder. */
   labels?: string[];
   hiddenAct?: string;
-  /** Standard deviation of the normal weights, written as initializer_range (default 0.02, HF's). */
-  initializerRange?: number;
   seed?: number;
   /** Copy tokenizer files from this directory. */
   tokenizerFrom?: string;
@@ -68,7 +66,7 @@ const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tok
 export function writeRandomCheckpoint(dir: string, spec: RandomCheckpointSpec): void {
   mkdirSync(dir, { recursive: true });
   const rand = mulberry32(spec.seed ?? 42);
-  const std = spec.initializerRange ?? 0.02;
+  const std = 0.02;
   const { hiddenSize: H, intermediateSize: I } = spec;
   const isRoberta = spec.family === "roberta";
   const prefix = spec.labels ? `${spec.family}.` : "";
