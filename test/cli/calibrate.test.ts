@@ -47,7 +47,7 @@ before(() => {
   writeFileSync(data, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
 });
 
-describe("esci calibrate → predict / evaluate / serve", { timeout: 300_000 }, () => {
+describe("esci calibrate → predict / evaluate / serve", { timeout: 600_000 }, () => {
   it("calibrate (nll) writes the issue's fields and a before/after report", async () => {
     const r = await run(["calibrate", "--model", model, "--data", data, "--quiet"]);
     assert.equal(r.code, 0, r.stderr);

@@ -47,7 +47,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 const entries = (cache: string) => readdirSync(cache).map((d) => join(cache, d));
 
-describe("esci distill: kill -9 and --resume", { timeout: 180_000 }, () => {
+describe("esci distill: kill -9 and --resume", { timeout: 600_000 }, () => {
   it("a run killed in the teacher pass and twice in training ends as an uninterrupted one", () => {
     const straight = join(work, "straight");
     const straightCache = join(work, "cache-straight");
