@@ -12,7 +12,7 @@ import { activation, BERT_LAYOUT, embeddingSum, linear, postLnEncoder } from "..
 import type { ModelFamily } from "../family.js";
 import { firstTokenDenseHead, roberta } from "../roberta/index.js";
 
-/** embedding_size (defaults to hidden_size when absent, as a config that never set it). */
+/** embedding_size (hidden_size when the config has none). */
 const embeddingSize = (cfg: { extra: Record<string, unknown> }) => cfg.extra.embeddingSize as number;
 
 export const electra: ModelFamily = {
@@ -27,7 +27,8 @@ export const electra: ModelFamily = {
   embeddings(g, w, cfg, inputs, dropout) {
     const E = embeddingSize(cfg);
     const x = embeddingSum(g, w, cfg, inputs.inputIds, leadingPositions(g, w, cfg, inputs, E), tokenTypeRows(g, w, cfg, inputs, E), dropout, E);
-    return E === cfg.hiddenSize && !w.has(`${w.prefix}embeddings_project.weight`) ? x : linear(g, w, x, `${w.prefix}embeddings_project`, E, cfg.hiddenSize);
+    // ElectraModel has embeddings_project exactly when embedding_size ≠ hidden_size.
+    return E === cfg.hiddenSize ? x : linear(g, w, x, `${w.prefix}embeddings_project`, E, cfg.hiddenSize);
   },
   encoder: postLnEncoder(BERT_LAYOUT),
   classifierHead: firstTokenDenseHead((g, x) => activation(g, x, "gelu")),
