@@ -16,7 +16,8 @@
  * Test hook: ESCI_TEST_KILL_AFTER_SHARDS=N makes the coordinator SIGKILL itself once N shard
  * results have come back (before the last is saved), to test reattaching with --resume.
  */
-import { readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFile, unlink } from "node:fs/promises";
+import { writeFileAtomic } from "../io/atomic.js";
 import { join } from "node:path";
 import { Job, type Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -144,8 +145,7 @@ export class ShardQueue {
     const payloadFile = this.payloadPath(shardJobId(shard.run, shard.first));
     const payload = shard.kind === "classify" ? { pairs: shard.pairs } : { texts: shard.texts };
     // Renamed into place: a resumed coordinator rewrites the file a worker may be reading.
-    await writeFile(`${payloadFile}.${process.pid}.tmp`, JSON.stringify(payload));
-    await rename(`${payloadFile}.${process.pid}.tmp`, payloadFile);
+    await writeFileAtomic(payloadFile, JSON.stringify(payload));
     return shard.kind === "classify" ? { ...shard, pairs: [], payloadFile } : { ...shard, texts: [], payloadFile };
   }
 

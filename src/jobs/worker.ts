@@ -12,7 +12,8 @@
  * makes every attempt at the shard starting at record K throw; ESCI_TEST_CHUNK_DELAY_MS=T sleeps
  * T ms after each chunk, so a test can act while a run is under way.
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../io/atomic.js";
 import { hostname } from "node:os";
 import { Worker, type Job } from "bullmq";
 import { scoreChunk, type ShardOutcome } from "../esci/index.js";
@@ -82,8 +83,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     if (file === undefined) return score(job.data);
     const shard = { ...job.data, ...(JSON.parse(await readFile(file, "utf8")) as object) } as Shard;
     const resultFile = resultFileOf(file);
-    await writeFile(`${resultFile}.${process.pid}.tmp`, JSON.stringify(await score(shard)));
-    await rename(`${resultFile}.${process.pid}.tmp`, resultFile);
+    await writeFileAtomic(resultFile, JSON.stringify(await score(shard)));
     return { resultFile };
   };
 
