@@ -90,12 +90,13 @@ describe("web UI in Chromium", { skip }, () => {
     assert.equal(await rows.count(), 10);
 
     const api = (await (await fetch(`${url}/v1/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, k: 10, rerank: true }) })).json()) as {
-      hits: { id: string; label: string; stage1_rank: number }[];
+      hits: { id: string; label: string; esci: string; stage1_rank: number }[];
     };
     const shown = await rows.evaluateAll((trs) => trs.map((tr) => ({ id: tr.getAttribute("data-id"), badge: tr.querySelector("[data-testid=badge]")?.textContent, stage1: tr.querySelector("[data-testid=stage1-rank]")?.textContent })));
     assert.deepEqual(
       shown,
-      api.hits.map((h) => ({ id: h.id, badge: h.label, stage1: String(h.stage1_rank) })),
+      // The badge shows the ESCI letter; `label` is the checkpoint's name for it.
+      api.hits.map((h) => ({ id: h.id, badge: h.esci, stage1: String(h.stage1_rank) })),
     );
     assert.equal(await page.locator(".probs").count(), 10, "a probability bar per hit");
     assert.match((await page.locator("#search-hint").textContent()) ?? "", /10 results in \d+ ms, reranked/);
