@@ -205,6 +205,7 @@ async function recall(spec, nq = "100") {
   const k = 100;
   const efs = [100, 200, 256, 400, 512, 800, 1000];
   const searchAt = {};
+  let done = () => {};
   if (spec.startsWith("sqlite:")) {
     const hnswlib = (await import("hnswlib-node")).default;
     const Database = (await import("better-sqlite3")).default;
@@ -225,6 +226,7 @@ async function recall(spec, nq = "100") {
     url.searchParams.delete("schema");
     const c = new pg.Client({ connectionString: url.toString() });
     await c.connect();
+    done = () => c.end();
     const { vectorLiteral } = await import(join(DIST, "search", "postgres", "store.js"));
     for (const ef of efs) searchAt[ef] = async (v) => {
       await c.query(`SET hnsw.ef_search = ${ef}`);
@@ -245,6 +247,7 @@ async function recall(spec, nq = "100") {
     console.error(JSON.stringify(rows[rows.length - 1]));
   }
   console.log(JSON.stringify({ store: spec.replace(/\?.*/, ""), recall_at_100_by_ef: rows }));
+  await done();
   await store.close();
 }
 
