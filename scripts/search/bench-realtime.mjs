@@ -146,10 +146,14 @@ async function timed(qs, fn, label) {
  * similarity reaches the exact k-th one — the stand-in vectors of products made of the same
  * words are equal, so at the k-th place many products tie and any of them is a right answer.
  */
-async function knnRecall(spec, store, vectors, k = 100) {
+const exactCache = new Map();
+
+async function knnRecall(spec, store, vectors, k = 100, memo = new Map()) {
   const got = await Promise.all(vectors.map((v) => store.searchVector(v, k)));
-  let exact; // per query: [{id, score}] best first
-  if (spec.startsWith("sqlite:")) {
+  let exact = memo.get(vectors); // per query: [{id, score}] best first
+  if (exact) {
+    // computed for an earlier ef
+  } else if (spec.startsWith("sqlite:")) {
     const Database = (await import("better-sqlite3")).default;
     const sqliteVec = await import("sqlite-vec");
     const db = new Database(spec.slice("sqlite:".length), { readonly: true });
@@ -173,6 +177,7 @@ async function knnRecall(spec, store, vectors, k = 100) {
     }
     await c.end();
   }
+  memo.set(vectors, exact);
   const mean = (xs) => +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4);
   const ids = exact.map((ex, i) => {
     const g = new Set(got[i].map((h) => h.id));
@@ -185,16 +190,65 @@ async function knnRecall(spec, store, vectors, k = 100) {
   return { k, queries: vectors.length, ids: { mean: mean(ids), min: +Math.min(...ids).toFixed(3) }, ties_counted: { mean: mean(ties), min: +Math.min(...ties).toFixed(3) } };
 }
 
-/** Only the recall figures (for a store whose latency run is done). */
+/**
+ * Recall@100 against the exact scan as a function of the search-time ef: the HNSW file of a SQLite
+ * store (hnswlib-node directly) or pgvector's index (hnsw.ef_search), on the same query vectors,
+ * with the CPU milliseconds per search at each ef.
+ */
 async function recall(spec, nq = "100") {
   const { openStore } = await import(join(DIST, "search", "store.js"));
   const { BiEncoder } = await import(join(DIST, "models", "bi-encoder.js"));
   const store = await openStore(spec, { mustExist: true });
   const embedder = await BiEncoder.load((await store.embedding()).model);
   const vectors = await embedder.embed(distinctQueries(Number(nq)));
-  console.log(JSON.stringify({ store: spec.replace(/\?.*/, ""), knn_recall: await knnRecall(spec, store, vectors) }));
-  await store.close();
   await embedder.dispose();
+  const k = 100;
+  const efs = [100, 200, 256, 400, 512, 800, 1000];
+  const searchAt = {};
+  let done = () => {};
+  if (spec.startsWith("sqlite:")) {
+    const hnswlib = (await import("hnswlib-node")).default;
+    const Database = (await import("better-sqlite3")).default;
+    const path = spec.slice("sqlite:".length);
+    const db = new Database(path, { readonly: true });
+    const idOf = db.prepare("SELECT id FROM products WHERE pk = ?").pluck();
+    const index = new hnswlib.HierarchicalNSW("cosine", vectors[0].length);
+    index.readIndexSync(`${path}.hnsw`);
+    for (const ef of efs) searchAt[ef] = (v) => {
+      index.setEf(ef);
+      const r = index.searchKnn(Array.from(v), k);
+      return r.neighbors.map((pk, i) => ({ id: idOf.get(pk), score: 1 - r.distances[i] }));
+    };
+  } else {
+    const pg = (await import("pg")).default;
+    const url = new URL(spec);
+    const schema = url.searchParams.get("schema") ?? "esci";
+    url.searchParams.delete("schema");
+    const c = new pg.Client({ connectionString: url.toString() });
+    await c.connect();
+    done = () => c.end();
+    const { vectorLiteral } = await import(join(DIST, "search", "postgres", "store.js"));
+    for (const ef of efs) searchAt[ef] = async (v) => {
+      await c.query(`SET hnsw.ef_search = ${ef}`);
+      const r = await c.query(`SELECT p.id, 1 - (v.embedding <=> $1::vector) AS score FROM (SELECT pk, embedding FROM "${schema}".vectors ORDER BY embedding <=> $1::vector LIMIT $2) v JOIN "${schema}".products p ON p.pk = v.pk`, [vectorLiteral(v), k]);
+      return r.rows.map((x) => ({ id: x.id, score: Number(x.score) }));
+    };
+  }
+  const rows = [];
+  for (const ef of efs) {
+    const fakeStore = { searchVector: async (v) => searchAt[ef](v) };
+    const cpu0 = process.cpuUsage();
+    const got = [];
+    for (const v of vectors) got.push(await fakeStore.searchVector(v));
+    const cpu = process.cpuUsage(cpu0);
+    const cached = { searchVector: async (v) => got[vectors.indexOf(v)] };
+    const r = await knnRecall(spec, cached, vectors, k, exactCache);
+    rows.push({ ef, ...r, client_cpu_ms_per_search: +((cpu.user + cpu.system) / 1000 / vectors.length).toFixed(2) });
+    console.error(JSON.stringify(rows[rows.length - 1]));
+  }
+  console.log(JSON.stringify({ store: spec.replace(/\?.*/, ""), recall_at_100_by_ef: rows }));
+  await done();
+  await store.close();
 }
 
 async function latency(spec, nq = "1000") {

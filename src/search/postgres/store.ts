@@ -11,8 +11,9 @@
  * The HNSW index is built by optimize() after the first bulk load — building it once over all
  * rows is several times faster than growing it row by row — and maintained by later writes;
  * until it exists vector search is an exact scan, so results are right either way.
- * `hnsw.ef_search` is raised to max(2k, 100) per query (at most 1000): pgvector's default (40)
- * would cap results at ~40, and ef = k alone leaves recall@k short of 0.95 (docs/search.md).
+ * `hnsw.ef_search` is raised to max(8k, 200) per query (at most 1000): pgvector's default (40)
+ * would cap results at ~40, and recall@100 reached 0.95 only from ef ≈ 800 (0.83 at 256, 0.97 at
+ * 800, 0.98 at 1000 on 100k × 768; docs/search.md).
  *
  * Crash safety is PostgreSQL's: each write() is one transaction holding its rows, vectors and
  * the indexer's checkpoint.
@@ -358,7 +359,7 @@ export class PostgresStore implements CatalogStore {
     const v = this.vectorText(vector, "(query)");
     const rows = await this.run(() =>
       this.tx(async (c) => {
-        await c.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(100, 2 * k)))]);
+        await c.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(200, 8 * k)))]);
         const r = await c.query(
           `WITH knn AS (SELECT pk, embedding <=> $1::vector AS d FROM ${this.t.vectors} ORDER BY embedding <=> $1::vector LIMIT $2)
            SELECT p.id, 1 - knn.d AS score FROM knn JOIN ${this.t.products} p ON p.pk = knn.pk ORDER BY knn.d, p.id`,
