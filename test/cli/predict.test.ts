@@ -46,7 +46,7 @@ before(() => {
   writeFileSync(join(work, "texts.jsonl"), '{"text":"stainless steel bottle","id":7}\n{"text":"","id":8}\n');
 });
 
-describe("esci predict", { timeout: 120_000 }, () => {
+describe("esci predict", { timeout: 600_000 }, () => {
   it("JSONL in → input fields + logits + probs + label out, input order, equal to the library", async () => {
     const out = join(work, "out.jsonl");
     const r = await run(["predict", "--model", fixtureModel("tiny-roberta-esci"), "--input", join(work, "pairs.jsonl"), "--output", out, "--quiet"]);

@@ -42,7 +42,7 @@ before(() => {
   cache = join(work, "esci-cache");
 });
 
-describe("esci quantize", { timeout: 180_000 }, () => {
+describe("esci quantize", { timeout: 600_000 }, () => {
   it("reports what the float32 and int8 models predict on the pairs, and leaves the int8 graph cached", async () => {
     const model = fixtureModel("tiny-bert-1logit");
     const { path, pairs } = pairsFile("tiny-bert-1logit");

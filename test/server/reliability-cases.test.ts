@@ -20,7 +20,7 @@ interface Row {
 }
 
 describe("scripts/reliability/cases-server.mjs", () => {
-  it("answers every HTTP abuse case without a 5xx, with the documented statuses", { timeout: 120_000 }, async () => {
+  it("answers every HTTP abuse case without a 5xx, with the documented statuses", { timeout: 600_000 }, async () => {
     const tmpDir = mkdtempSync(join(tmpdir(), "esci-reliability-test-"));
     try {
       const mod = (await import(pathToFileURL(join(REPO_ROOT, "scripts", "reliability", "cases-server.mjs")).href)) as { run(ctx: unknown): Promise<Row[]> };

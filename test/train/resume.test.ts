@@ -52,7 +52,7 @@ before(() => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-describe("kill -9 and --resume", { timeout: 120_000 }, () => {
+describe("kill -9 and --resume", { timeout: 600_000 }, () => {
   it("continues to the same log and the same final weights as an uninterrupted run", async () => {
     const straight = join(work, "straight");
     runToEnd(straight);

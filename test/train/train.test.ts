@@ -85,7 +85,7 @@ describe("base model → classifier", () => {
   });
 });
 
-describe("train → Hugging Face checkpoint → CrossEncoder", { timeout: 60_000 }, () => {
+describe("train → Hugging Face checkpoint → CrossEncoder", { timeout: 600_000 }, () => {
   it("RoBERTa from a bare encoder: output loads in esci with the validation's predictions", async () => {
     const output = join(work, "roberta");
     const evals: number[] = [];
