@@ -64,7 +64,8 @@ const ids = (out: Float32Array[]) => out.map((o) => o[0]);
 
 describe("BatchQueue", () => {
   it("packs rows of concurrent submits into one batch and answers each caller its own rows, in order", async () => {
-    const f = fake({ maxWaitMs: 20 });
+    // The batch starts when it is full (6 rows), not when a wait runs out: no timing involved.
+    const f = fake({ maxWaitMs: 600_000, maxBatch: 6 });
     const [a, b, c] = await Promise.all([
       f.queue.submit([row(1, 5), row(2, 9)]),
       f.queue.submit([row(3, 7)]),
