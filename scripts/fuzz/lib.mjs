@@ -124,12 +124,10 @@ const SETUP_MS = 10 * 60 * 1000;
 const send = (m) => new Promise((resolve) => process.send(m, resolve));
 
 async function work() {
-  const { readerUrl, seed, from, n } = JSON.parse(process.env[WORKER_ENV]);
+  const { readerUrl, seed, from, n, dir } = JSON.parse(process.env[WORKER_ENV]);
   const reader = await import(readerUrl);
   const esci = await import(DIST);
-  // Mutants are files: on a RAM-backed /dev/shm where there is one, the disk is no bottleneck.
-  const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), `esci-fuzz-${reader.name}-`));
-  try {
+  {
     const seeds = await reader.setup(dir, esci);
     await send({ ready: true });
     for (let i = from; i < from + n; i++) {
@@ -149,8 +147,6 @@ async function work() {
       await send({ done: i, outcome });
     }
     await reader.teardown?.();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -190,7 +186,10 @@ export async function fuzz(readerUrl, name, argv = process.argv.slice(2)) {
   while (next < from + n) {
     // One child per stretch of cases: a hang ends the child, and the next stretch starts after it.
     const stop = await new Promise((resolve) => {
-      const env = { ...process.env, [WORKER_ENV]: JSON.stringify({ readerUrl, seed, from: next, n: from + n - next }) };
+      // Mutants are files: on a RAM-backed /dev/shm where there is one, the disk is no bottleneck.
+      // The parent owns the directory, so a child killed by the watchdog leaves nothing behind.
+      const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), `esci-fuzz-${name}-`));
+      const env = { ...process.env, [WORKER_ENV]: JSON.stringify({ readerUrl, seed, from: next, n: from + n - next, dir }) };
       const w = fork(fileURLToPath(import.meta.url), [], { env, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
       let current = next;
       let input;
@@ -231,6 +230,7 @@ export async function fuzz(readerUrl, name, argv = process.argv.slice(2)) {
       });
       w.on("exit", (code, signal) => {
         clearTimeout(timer);
+        rmSync(dir, { recursive: true, force: true });
         if (code !== 0 && signal !== "SIGKILL") {
           // The child died on its own (a native abort, an out-of-memory): a crash of case `current`.
           result.crashes.push({ i: current, error: `the fuzz process exited with code ${code}, signal ${signal}` });

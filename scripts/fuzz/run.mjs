@@ -1,6 +1,7 @@
 /**
- * Runs every fuzz script of scripts/fuzz/ (JSONL, CSV, Parquet, safetensors, HTTP JSON bodies) in
- * turn and writes docs/fuzz.md: inputs tried per reader, outcomes, crashes and hangs (the goal: 0).
+ * Runs every fuzz script of scripts/fuzz/ (JSONL, CSV, Parquet, safetensors, HTTP JSON bodies), the
+ * five side by side (each in a child process of its own), and writes docs/fuzz.md: inputs tried
+ * per reader, outcomes, crashes and hangs (the goal: 0).
  *
  *   node scripts/fuzz/run.mjs [--n 10000] [--seed 1]     (after npm run build; minutes per reader)
  */
@@ -10,8 +11,7 @@ import { join } from "node:path";
 import { fuzz, ROOT } from "./lib.mjs";
 
 const READERS = ["jsonl", "csv", "parquet", "safetensors", "http"];
-const results = [];
-for (const name of READERS) results.push(await fuzz(new URL(`./${name}.mjs`, import.meta.url).href, name));
+const results = await Promise.all(READERS.map((name) => fuzz(new URL(`./${name}.mjs`, import.meta.url).href, name)));
 
 const argv = process.argv.slice(2).join(" ");
 const lines = [

@@ -101,7 +101,7 @@ describe("esci serve (process)", () => {
 
   it("refuses to start when the model directory is missing: non-zero exit, the path in the message", () => {
     const missing = join(dir, "no-such-model");
-    const r = spawnSync(process.execPath, [CLI, "serve", "--model", missing, "--port", "0", "--quiet"], { cwd: REPO_ROOT, env: ENV, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, [CLI, "serve", "--model", missing, "--port", "0", "--quiet"], { cwd: REPO_ROOT, env: ENV, encoding: "utf8", timeout: 300_000 });
     assert.equal(r.status, ERROR_TABLE.NOT_FOUND.exitCode, r.stderr);
     assert.ok(r.stderr.includes(missing), r.stderr);
     assert.doesNotMatch(r.stderr, /ready:/);
@@ -111,7 +111,7 @@ describe("esci serve (process)", () => {
     const corrupt = join(dir, "corrupt-model");
     cpSync(ESCI_MODEL, corrupt, { recursive: true });
     truncateSync(join(corrupt, "model.safetensors"), 100);
-    const r = spawnSync(process.execPath, [CLI, "serve", "--model", corrupt, "--port", "0", "--quiet"], { cwd: REPO_ROOT, env: ENV, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, [CLI, "serve", "--model", corrupt, "--port", "0", "--quiet"], { cwd: REPO_ROOT, env: ENV, encoding: "utf8", timeout: 300_000 });
     assert.equal(r.status, ERROR_TABLE.CORRUPT_FILE.exitCode, r.stderr);
     assert.match(r.stderr, /model\.safetensors/);
     assert.doesNotMatch(r.stderr, /ready:/);

