@@ -81,13 +81,15 @@ export async function openParquet(path: string): Promise<ParquetFile> {
     const { size } = await fh.stat();
     const file = new GroupCachedFile(fh, size);
     let metadata: FileMetaData;
+    let columnNames: string[];
     try {
       metadata = await parquetMetadataAsync(file);
+      // hyparquet builds the schema tree lazily: a damaged footer can parse and still fail here
+      columnNames = parquetSchema(metadata).children.map((c) => c.element.name);
     } catch (e) {
       throw new EsciError("INVALID_INPUT", `${path}: not a readable Parquet file (${(e as Error).message})`, { file: path }, { cause: e });
     }
     file.clear();
-    const columnNames = parquetSchema(metadata).children.map((c) => c.element.name);
     const numRows = Number(metadata.num_rows);
 
     async function* slices(columns: readonly string[], sliceRows = DEFAULT_SLICE_ROWS): AsyncGenerator<ParquetSlice> {
@@ -99,7 +101,12 @@ export async function openParquet(path: string): Promise<ParquetFile> {
         });
       }
       if (!columns.length) return;
-      const scan = await parquetScan({ file, metadata, columns: [...columns], useOffsetIndex: true });
+      let scan: Awaited<ReturnType<typeof parquetScan>>;
+      try {
+        scan = await parquetScan({ file, metadata, columns: [...columns], useOffsetIndex: true });
+      } catch (err) {
+        throw new EsciError("INVALID_INPUT", `${path}: not a readable Parquet file (${(err as Error).message})`, { file: path }, { cause: err });
+      }
       let lastGroupEnd = -1;
       for (const range of scan.ranges) {
         if (range.rowStart !== lastGroupEnd) file.clear();

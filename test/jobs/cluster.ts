@@ -39,10 +39,16 @@ export async function freshDb(base: string, db: number): Promise<string> {
   return u.toString();
 }
 
+// Job ids are "<run>-<first row>"; BullMQ's own throttle key "stalled-check" (a TTL a worker sets
+// each stalled-job scan) has a hyphen too, but belongs to the queue, not to a job.
+async function jobKeysOf(r: Redis): Promise<string[]> {
+  return (await r.keys("bull:esci-shards:*-*")).filter((k) => !k.endsWith(":stalled-check"));
+}
+
 /** Keys in `url`'s database that belong to jobs (not the queue's own bookkeeping). */
 export async function jobKeys(url: string): Promise<string[]> {
   const r = new Redis(url);
-  const keys = await r.keys("bull:esci-shards:*-*");
+  const keys = await jobKeysOf(r);
   r.disconnect();
   return keys;
 }
@@ -51,7 +57,7 @@ export async function jobKeys(url: string): Promise<string[]> {
 export async function jobOptions(url: string): Promise<Record<string, unknown>[]> {
   const r = new Redis(url);
   const out: Record<string, unknown>[] = [];
-  for (const k of await r.keys("bull:esci-shards:*-*")) {
+  for (const k of await jobKeysOf(r)) {
     if ((await r.type(k)) !== "hash") continue;
     out.push(JSON.parse((await r.hget(k, "opts")) ?? "{}") as Record<string, unknown>);
   }
