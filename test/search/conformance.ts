@@ -463,11 +463,11 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         assert.equal(hits[0].id, "r3"); // the only "lightweight" product among the first's top 3
         assert.ok(Math.abs(hits[0].score - (0.97 + 0.01 * 0.1 + 0.01 * 0.01)) < 1e-9 && hits[0].esci === "E");
         assert.deepEqual(new Set(hits.slice(1, 3).map((h) => h.id)), new Set(["r1", "r2"]));
-        assert.deepEqual(hits.slice(1, 3).map((h) => h.label), ["I", "I"]);
+        assert.deepEqual(hits.slice(1, 3).map((h) => h.esci), ["I", "I"]);
         assert.deepEqual(hits.slice(3, 5).map((h) => h.id), ["s1", "c1"]); // first reranker's order
         const off = await p.search("running shoes", { k: 3, secondRerankTop: 0 });
         assert.equal(second.pairs, 3);
-        assert.deepEqual(off.map((h) => h.label), ["E", "E", "E"]);
+        assert.deepEqual(off.map((h) => h.esci), ["E", "E", "E"]);
         assert.throws(() => new SearchPipeline({ store, secondScorer: second }), rejectsWith("INVALID_ARGUMENT"));
       });
 
