@@ -4,6 +4,7 @@
  * the location of the real 16-row sample (ESCI_SAMPLE_DIR; by default ../shared/data/esci-sample
  * next to the repo), and temp dirs that are removed when the test process exits.
  */
+import { mulberry32 } from "../../src/models/random-checkpoint.js";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,16 +29,8 @@ export function tmp(prefix = "esci-test-"): string {
   return tempDir(prefix);
 }
 
-/** mulberry32: a seeded 32-bit PRNG for reproducible test data. */
-export function rng(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a seeded 32-bit PRNG for reproducible test data (the one random checkpoints use). */
+export const rng = mulberry32;
 
 export const FAKE_LABELS = ["exact", "substitute", "complement", "irrelevant"] as const;
 
