@@ -49,7 +49,7 @@ export const ERROR_TABLE: Record<ErrorCode, ErrorTableRow> = {
   JOB_FAILED: { exitCode: 15, httpStatus: 500 },
   // 499: nginx's "client closed request"; no client reads it, but logs and metrics do.
   CANCELLED: { exitCode: 130, httpStatus: 499 },
-  TIMEOUT: { exitCode: 15, httpStatus: 408 },
+  TIMEOUT: { exitCode: 16, httpStatus: 408 },
   INTERNAL: { exitCode: 1, httpStatus: 500 },
 };
 

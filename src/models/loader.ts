@@ -9,7 +9,7 @@ import { EsciError } from "../errors/index.js";
 import { resolveModel, type ResolveModelOptions } from "../hub/resolve.js";
 import { builtModelDir, fileDigest, isBuilt } from "../onnx/cache.js";
 import { exportGraph, MODEL_FILE } from "../onnx/export.js";
-import { quantizeMatMulWeights } from "../onnx/quantize.js";
+import { int8WeightScheme, quantizeMatMulWeights } from "../onnx/quantize.js";
 import { OnnxSession, type ModelSession } from "../onnx/session.js";
 import { WorkerSession } from "../onnx/worker-session.js";
 import { openCheckpoint } from "../safetensors/checkpoint.js";
@@ -93,6 +93,7 @@ export function prepareOnnxModel(dir: string, task: ModelTask, opts: Pick<LoadOp
     throw new EsciError("INVALID_ARGUMENT", "fusion.featureMajorRows is float32 only: int8 quantizes MatMuls whose left operand is the activations");
   }
   const source = checkpointSource(dir);
+  const int8Weights = opts.quantize === "int8" ? int8WeightScheme() : undefined;
   try {
     const onnxDir = builtModelDir({
       weights: source.files.map((f) => fileDigest(f)),
@@ -101,11 +102,13 @@ export function prepareOnnxModel(dir: string, task: ModelTask, opts: Pick<LoadOp
       fusion,
       st,
       quantize: opts.quantize ?? null,
+      // Only int8 graphs carry it, so float32 graphs keep their cache keys.
+      ...(int8Weights !== undefined ? { int8Weights } : {}),
     });
     // Built even on a cache hit (cheap: no weights are read) to validate the checkpoint's shapes.
     const built = buildModelGraph(config, family, source, task, fusion, st);
     // Embeddings and the small head stay float32: they cost little time and most accuracy.
-    if (opts.quantize === "int8") quantizeMatMulWeights(built.graph, (name) => family.isBlockWeight(name));
+    if (opts.quantize === "int8") quantizeMatMulWeights(built.graph, (name) => family.isBlockWeight(name), int8Weights);
     if (!isBuilt(onnxDir)) exportGraph(built.graph, onnxDir, { onProgress: opts.onBuildProgress });
     return { dir, config, family, st, onnxPath: join(onnxDir, MODEL_FILE), outputName: built.outputName, outputWidth: built.outputWidth };
   } finally {

@@ -108,6 +108,10 @@ export class GraphBuilder {
     return this.constRaw(prefix, DataType.INT8, dims, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
 
+  constRawUint8(values: Uint8Array, dims: number[], prefix = "c"): string {
+    return this.constRaw(prefix, DataType.UINT8, dims, values);
+  }
+
   private constRaw(prefix: string, dataType: DataType, dims: number[], rawData: Uint8Array): string {
     const name = this.fresh(prefix);
     this.inline.push({ name, dataType, dims, rawData });

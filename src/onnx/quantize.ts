@@ -6,15 +6,62 @@
  * uint8 per call by ONNX Runtime. On CPUs with AVX-512 VNNI this runs the GEMMs as int8 dot
  * products. The quantized bytes are produced lazily at export time, like every weight.
  *
+ * Weight range. ONNX Runtime's x86 kernel for uint8 × int8 on CPUs without a VNNI dot product
+ * (AVX2, AVX-512 without VNNI) multiplies with `vpmaddubsw`, which adds two u8·s8 products into a
+ * saturating int16: 255·127·2 = 64,770 overflows it and the result is silently clipped — on such a
+ * CPU the fixture models' probabilities moved by up to 0.19 and a block's output by 0.27. There the
+ * weights use 7 bits (|q| ≤ 63, 255·63·2 = 32,130 fits), as ONNX Runtime's own quantizer does with
+ * `reduce_range`; with VNNI (avx512_vnni, avx_vnni, amx_int8) or off x86, all 8. The range is part
+ * of the built graph's cache key. `ESCI_INT8_WEIGHT_BITS=7|8` overrides the detection (e.g. to
+ * build on one machine for another).
+ *
  * A bias the MatMul's only consumer adds (Add, or com.microsoft BiasGelu / FastGelu) moves into
  * DynamicQuantizeMatMul's own bias input, which it adds while writing its output: the Add goes
  * away, and BiasGelu becomes the plain com.microsoft Gelu, which ran about 1.5× faster here.
  */
+import { readFileSync } from "node:fs";
+import { arch } from "node:os";
+import { EsciError } from "../errors/index.js";
 import { MS_DOMAIN, type GraphBuilder, type LazyTensor } from "./graph.js";
 import { DataType, type NodeProto } from "./proto.js";
 
-/** Per-column symmetric int8 quantization of a row-major [K, N] matrix. */
-export function quantizeColumns(w: Float32Array, K: number, N: number): { q: Int8Array; scale: Float32Array } {
+/**
+ * How the weights are stored: "s8" int8 |q| ≤ 127 (zero point 0); "s7" int8 |q| ≤ 63; "u8" uint8
+ * q + 128 with zero point 128 (the same 255 levels as "s8", run by ONNX Runtime's uint8 × uint8
+ * kernel). See the module comment for which one a CPU gets.
+ */
+export type Int8WeightScheme = "s8" | "s7" | "u8";
+const SCHEMES: readonly Int8WeightScheme[] = ["s8", "s7", "u8"];
+
+let detected: Int8WeightScheme | undefined;
+
+/** The weight scheme for this machine's CPU (or ESCI_INT8_WEIGHTS). */
+export function int8WeightScheme(): Int8WeightScheme {
+  const v = process.env.ESCI_INT8_WEIGHTS;
+  if (v !== undefined && v !== "") {
+    if ((SCHEMES as readonly string[]).includes(v)) return v as Int8WeightScheme;
+    throw new EsciError("INVALID_ARGUMENT", `ESCI_INT8_WEIGHTS must be one of ${SCHEMES.join(", ")}, got "${v}"`, { variable: "ESCI_INT8_WEIGHTS", value: v });
+  }
+  return (detected ??= detectScheme());
+}
+
+/** Whether this CPU has an int8 dot product that accumulates in 32 bits (no int16 saturation). */
+export function hasVnni(): boolean {
+  if (arch() !== "x64") return true;
+  try {
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1].trim().split(/\s+/) ?? [];
+    return flags.some((f) => f === "avx512_vnni" || f === "avx_vnni" || f === "amx_int8");
+  } catch {
+    return false; // not Linux: assume none, the safe choice
+  }
+}
+
+function detectScheme(): Int8WeightScheme {
+  return hasVnni() ? "s8" : "u8";
+}
+
+/** Per-column symmetric quantization of a row-major [K, N] matrix to |q| ≤ limit. */
+export function quantizeColumns(w: Float32Array, K: number, N: number, limit = 127): { q: Int8Array; scale: Float32Array } {
   const scale = new Float32Array(N);
   for (let k = 0; k < K; k++) {
     const row = k * N;
@@ -23,20 +70,30 @@ export function quantizeColumns(w: Float32Array, K: number, N: number): { q: Int
       if (a > scale[n]) scale[n] = a;
     }
   }
-  for (let n = 0; n < N; n++) scale[n] = scale[n] > 0 ? scale[n] / 127 : 1;
+  for (let n = 0; n < N; n++) scale[n] = scale[n] > 0 ? scale[n] / limit : 1;
   const q = new Int8Array(K * N);
   for (let k = 0; k < K; k++) {
     const row = k * N;
-    for (let n = 0; n < N; n++) q[row + n] = Math.max(-127, Math.min(127, Math.round(w[row + n] / scale[n])));
+    for (let n = 0; n < N; n++) q[row + n] = Math.max(-limit, Math.min(limit, Math.round(w[row + n] / scale[n])));
   }
   return { q, scale };
 }
 
+/** `quantizeColumns` stored as `scheme` says: the weight's bytes, their type, the zero point's bytes. */
+function quantizeFor(scheme: Int8WeightScheme, w: Float32Array, K: number, N: number): { q: Int8Array | Uint8Array; scale: Float32Array } {
+  const r = quantizeColumns(w, K, N, scheme === "s7" ? 63 : 127);
+  if (scheme !== "u8") return r;
+  const u = new Uint8Array(r.q.length);
+  for (let i = 0; i < u.length; i++) u[i] = r.q[i] + 128;
+  return { q: u, scale: r.scale };
+}
+
 /**
  * Rewrites the graph in place. `select(weightName)` chooses which weights to quantize (esci keeps
- * embeddings and the small classification head in float32).
+ * embeddings and the small classification head in float32). `scheme`: how the weights are stored
+ * (default int8WeightScheme(), this CPU's).
  */
-export function quantizeMatMulWeights(g: GraphBuilder, select: (weightName: string) => boolean): number {
+export function quantizeMatMulWeights(g: GraphBuilder, select: (weightName: string) => boolean, scheme: Int8WeightScheme = int8WeightScheme()): number {
   const lazyByName = new Map(g.lazy.map((t) => [t.name, t]));
   const uses = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
@@ -50,9 +107,10 @@ export function quantizeMatMulWeights(g: GraphBuilder, select: (weightName: stri
     if (uses.get(weight.name) !== 1) continue;
     const [K, N] = weight.dims;
     // Both new tensors come from one pass over the float weight; keep it until both are written.
-    let memo: { q: Int8Array; scale: Float32Array } | undefined;
-    const get = () => (memo ??= quantizeColumns(weight.produce() as Float32Array, K, N));
-    const q: LazyTensor = { name: `${weight.name}:int8`, dataType: DataType.INT8, dims: [K, N], produce: () => get().q };
+    let memo: { q: Int8Array | Uint8Array; scale: Float32Array } | undefined;
+    const get = () => (memo ??= quantizeFor(scheme, weight.produce() as Float32Array, K, N));
+    const type = scheme === "u8" ? DataType.UINT8 : DataType.INT8;
+    const q: LazyTensor = { name: `${weight.name}:int8`, dataType: type, dims: [K, N], produce: () => get().q };
     const s: LazyTensor = {
       name: `${weight.name}:scale`,
       dataType: DataType.FLOAT,
@@ -65,7 +123,7 @@ export function quantizeMatMulWeights(g: GraphBuilder, select: (weightName: stri
     };
     g.weight(q);
     g.weight(s);
-    const zp = g.constRawInt8(new Int8Array(N), [N]);
+    const zp = scheme === "u8" ? g.constRawUint8(new Uint8Array(N).fill(128), [N]) : g.constRawInt8(new Int8Array(N), [N]);
     node.opType = "DynamicQuantizeMatMul";
     node.domain = MS_DOMAIN;
     node.inputs = [node.inputs[0], q.name, s.name, zp];

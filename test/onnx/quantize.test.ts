@@ -2,14 +2,15 @@
  * quantizeMatMulWeights' graph rewrite (src/onnx/quantize.ts): which MatMuls become
  * DynamicQuantizeMatMul, and when the bias their only consumer adds moves into it. The numbers
  * of the rewritten graph are checked by running it: the int8 result is the float one within the
- * rounding of int8, and folding the bias changes nothing.
+ * rounding of int8, and folding the bias changes nothing — with this CPU's default weight scheme
+ * and with every scheme the CPU runs without int16 saturation ("s8" needs a VNNI dot product).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MS_DOMAIN, GraphBuilder } from "../../src/onnx/graph.js";
 import { GraphSession } from "../../src/onnx/graph-session.js";
 import { DataType } from "../../src/onnx/proto.js";
-import { quantizeMatMulWeights } from "../../src/onnx/quantize.js";
+import { hasVnni, int8WeightScheme, quantizeMatMulWeights, type Int8WeightScheme } from "../../src/onnx/quantize.js";
 import { mulberry32 } from "../../src/models/random-checkpoint.js";
 
 const K = 16;
@@ -84,16 +85,60 @@ describe("quantizeMatMulWeights", () => {
     assert.ok(!g.lazy.some((t) => t.name.endsWith(".w")), "the float weights are gone");
   });
 
-  it("computes what the float graph does, within int8 rounding", async () => {
+  /** The largest |int8 − float| per output of the graph quantized with `scheme` (undefined: the default). */
+  async function deviation(scheme?: Int8WeightScheme): Promise<Record<string, number>> {
     const x = values(2 * K, 100);
     const float = await run(build(), x);
     const g = build();
-    quantizeMatMulWeights(g, () => true);
+    quantizeMatMulWeights(g, () => true, scheme);
     const int8 = await run(g, x);
-    for (const name of Object.keys(float)) {
-      const d = Math.max(...Array.from(float[name], (v, i) => Math.abs(v - int8[name][i])));
-      if (name !== "shared_bias") assert.ok(d > 0, `${name}: the int8 graph equals float: was it quantized?`);
-      assert.ok(d < 0.02, `${name}: int8 differs from float by ${d}`);
+    return Object.fromEntries(Object.keys(float).map((name) => [name, Math.max(...Array.from(float[name], (v, i) => Math.abs(v - int8[name][i])))]));
+  }
+
+  function assertNear(d: Record<string, number>, bound: number, what: string): void {
+    for (const [name, v] of Object.entries(d)) {
+      if (name !== "shared_bias") assert.ok(v > 0, `${what} ${name}: the int8 graph equals float: was it quantized?`);
+      assert.ok(v < bound, `${what} ${name}: int8 differs from float by ${v}`);
+    }
+  }
+
+  it("computes what the float graph does, within int8 rounding (this CPU's default scheme)", async () => {
+    assertNear(await deviation(), 0.02, `default (${int8WeightScheme()})`);
+  });
+
+  const schemes: [Int8WeightScheme, number][] = [["u8", 0.02], ["s7", 0.04], ...(hasVnni() ? [["s8", 0.02] as [Int8WeightScheme, number]] : [])];
+  for (const [scheme, bound] of schemes) {
+    it(`computes what the float graph does with "${scheme}" weights`, async () => {
+      assertNear(await deviation(scheme), bound, scheme);
+    });
+  }
+
+  it("stores \"u8\" weights as uint8 with zero point 128, the others as int8 with zero point 0", () => {
+    for (const scheme of ["u8", "s7", "s8"] as const) {
+      const g = build();
+      quantizeMatMulWeights(g, () => true, scheme);
+      const q = g.lazy.find((t) => t.name === "plain.w:int8")!;
+      assert.equal(q.dataType, scheme === "u8" ? DataType.UINT8 : DataType.INT8, scheme);
+      const zp = g.inline.find((t) => t.name === g.nodes.find((n) => n.opType === "DynamicQuantizeMatMul")!.inputs[3])!;
+      assert.deepEqual([...zp.rawData!], Array(N).fill(scheme === "u8" ? 128 : 0), scheme);
+      const limit = scheme === "s7" ? 63 : 127;
+      const data = Array.from(q.produce() as Int8Array | Uint8Array, (v) => (scheme === "u8" ? v - 128 : v));
+      assert.equal(Math.max(...data.map(Math.abs)), limit, `${scheme}: each column's largest weight maps to ±${limit}`);
+    }
+  });
+
+  it("takes ESCI_INT8_WEIGHTS over the CPU's default and refuses an unknown scheme", () => {
+    const before = process.env.ESCI_INT8_WEIGHTS;
+    try {
+      process.env.ESCI_INT8_WEIGHTS = "s7";
+      assert.equal(int8WeightScheme(), "s7");
+      process.env.ESCI_INT8_WEIGHTS = "int4";
+      assert.throws(() => int8WeightScheme(), /ESCI_INT8_WEIGHTS must be one of s8, s7, u8, got "int4"/);
+      delete process.env.ESCI_INT8_WEIGHTS;
+      assert.equal(int8WeightScheme(), hasVnni() ? "s8" : "u8");
+    } finally {
+      if (before === undefined) delete process.env.ESCI_INT8_WEIGHTS;
+      else process.env.ESCI_INT8_WEIGHTS = before;
     }
   });
 });
