@@ -35,7 +35,7 @@ function exactHits(q: Float32Array, k: number): { id: string; s: number }[] {
 async function built(): Promise<{ store: CatalogStore; path: string }> {
   const path = join(dir, `s${++n}.db`);
   const store = await openStore(`sqlite:${path}`);
-  await indexCatalog(store, { catalog: writeJsonl(`c${n}.jsonl`, catalog), embedder, template: "{title}" });
+  await indexCatalog(store, { catalog: writeJsonl(`c${n}.jsonl`, catalog, dir), embedder, template: "{title}" });
   return { store, path };
 }
 

@@ -56,8 +56,9 @@ let tmpDir: string | undefined;
 const tmp = () => (tmpDir ??= mkdtempSync(join(tmpdir(), "esci-search-")));
 const embedText = productText(DEFAULT_EMBED_TEMPLATE);
 
-export function writeJsonl(name: string, rows: readonly object[]): string {
-  const path = join(tmp(), name);
+/** Writes `rows` as `name` in `dir` (default: the suite's scratch directory, removed after the suite). */
+export function writeJsonl(name: string, rows: readonly object[], dir = tmp()): string {
+  const path = join(dir, name);
   writeFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   return path;
 }
