@@ -44,7 +44,7 @@ export function secondRerankTop(p: Parsed): number | undefined {
 }
 
 /** The --second-rerank-model cross-encoder (float32 unless --second-rerank-quantize int8), or undefined. */
-export async function loadSecondReranker(p: Parsed, extra: { session?: "thread" | "worker" } = {}): Promise<CrossEncoder | undefined> {
+export async function loadSecondReranker(p: Parsed, extra: { session?: "thread" | "worker"; spinning?: boolean } = {}): Promise<CrossEncoder | undefined> {
   const id = str(p, "second-rerank-model");
   const q = str(p, "second-rerank-quantize");
   if (q !== undefined && q !== "int8") throw new EsciError("INVALID_ARGUMENT", `--second-rerank-quantize must be "int8", got "${q}"`);

@@ -57,9 +57,10 @@ export async function openPipeline(p: Parsed, opts: { rerank: boolean; embed?: b
   try {
     const space = await store.embedding();
     const embedModel = str(p, "embed-model") ?? space?.model;
-    if (opts.embed !== false && space && embedModel) embedder = await loadBiEncoder(p, embedModel);
-    if (opts.rerank) scorer = await loadCrossEncoder(p, rerankModel, "reranker");
-    if (opts.rerank) second = await loadSecondReranker(p);
+    // Several models take turns in this process: their idle threads sleep rather than spin (onnx/session.ts).
+    if (opts.embed !== false && space && embedModel) embedder = await loadBiEncoder(p, embedModel, "bi-encoder", { spinning: false });
+    if (opts.rerank) scorer = await loadCrossEncoder(p, rerankModel, "reranker", { spinning: false });
+    if (opts.rerank) second = await loadSecondReranker(p, { spinning: false });
     const pipeline = new SearchPipeline({ store, embedder, scorer, secondScorer: second, caches: new SearchCaches(cacheSizes(p)) });
     return { pipeline, dispose };
   } catch (e) {

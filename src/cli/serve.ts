@@ -144,10 +144,13 @@ async function run(argv: string[]): Promise<number> {
       // Sessions in worker threads: onnxruntime-node's run blocks its thread (onnx/worker-session.ts).
       // The models load side by side (each session's set-up runs on its own thread): a large part of
       // the time to the first answer. allSettled, so that every loaded model is released on failure.
+      // With more than one model, idle ONNX Runtime threads sleep rather than spin (onnx/session.ts).
+      const several = embedModel !== undefined || str(p, "second-rerank-model") !== undefined;
+      const session = { session: "worker" as const, ...(several ? { spinning: false } : {}) };
       const loads = await Promise.allSettled([
-        loadCrossEncoder(p, undefined, "cross-encoder", { session: "worker" }).then((m) => (parts.crossEncoder = m)),
-        loadSecondReranker(p, { session: "worker" }).then((m) => (parts.secondCrossEncoder = m)),
-        embedModel ? loadBiEncoder(p, embedModel, "bi-encoder", { session: "worker" }).then((m) => (parts.biEncoder = m)) : undefined,
+        loadCrossEncoder(p, undefined, "cross-encoder", session).then((m) => (parts.crossEncoder = m)),
+        loadSecondReranker(p, session).then((m) => (parts.secondCrossEncoder = m)),
+        embedModel ? loadBiEncoder(p, embedModel, "bi-encoder", session).then((m) => (parts.biEncoder = m)) : undefined,
         // One vector search meanwhile reads the SQLite store's HNSW file, which the first request would wait for.
         space ? store!.searchVector(new Float32Array(space.dimension).fill(1), 1) : undefined,
       ]);

@@ -27,6 +27,8 @@ export interface LoadOptions {
   revision?: string;
   /** ONNX Runtime intra-op threads (default: all cores). */
   threads?: number;
+  /** false: idle ONNX Runtime threads sleep instead of spin-waiting — for processes that run several models (onnx/session.ts). */
+  spinning?: boolean;
   /** Which ONNX Runtime fused operators to emit (default: ALL_FUSIONS, or INT8_FUSIONS with quantize). */
   fusion?: FusionOptions;
   /** "int8": dynamic int8 quantization of the encoder's MatMul weights (cached like the fp32 graph). */
@@ -127,7 +129,7 @@ export async function loadModel(id: string, task: ModelTask, opts: LoadOptions =
   const tokenizer = await loadTokenizer(prepared.dir, { maxPositions: maxTokens, maxChars: opts.maxChars });
   const session: ModelSession =
     opts.session === "worker"
-      ? await WorkerSession.start({ onnxPath: prepared.onnxPath, threads: opts.threads })
-      : await OnnxSession.create(prepared.onnxPath, { threads: opts.threads });
+      ? await WorkerSession.start({ onnxPath: prepared.onnxPath, threads: opts.threads, spinning: opts.spinning })
+      : await OnnxSession.create(prepared.onnxPath, { threads: opts.threads, spinning: opts.spinning });
   return { ...prepared, id, tokenizer, session };
 }

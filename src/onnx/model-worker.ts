@@ -17,7 +17,7 @@ function errorReply(id: number, e: unknown): WorkerReply {
 
 let session: OnnxSession;
 try {
-  session = await OnnxSession.create(init.onnxPath, { threads: init.threads });
+  session = await OnnxSession.create(init.onnxPath, { threads: init.threads, spinning: init.spinning });
   port.postMessage({ id: 0, ready: true, inputNames: [...session.inputNames] } satisfies WorkerReply);
 } catch (e) {
   port.postMessage({ ...errorReply(0, e), ready: false } as WorkerReply);

@@ -18,6 +18,7 @@ import type { FloatOutput, ModelSession } from "./session.js";
 export interface WorkerInit {
   onnxPath: string;
   threads?: number;
+  spinning?: boolean;
 }
 
 export type WorkerRequest = { id: number; feeds: Record<string, { data: BigInt64Array; dims: number[] }>; output: string } | { id: number; close: true };

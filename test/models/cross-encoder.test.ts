@@ -90,6 +90,21 @@ describe("CrossEncoder", () => {
     await ce.dispose();
   });
 
+  it("sessions whose idle threads sleep (spinning: false, in-thread and in a worker) compute the same logits", async () => {
+    const pairs = Array.from({ length: 12 }, (_, i) => [`query ${i}`, "word ".repeat(1 + ((i * 5) % 20)).trim()] as const);
+    const logits = async (o: { spinning?: boolean; session?: "worker" }) => {
+      const ce = await CrossEncoder.load(fixtureModel("tiny-roberta-esci"), o);
+      try {
+        return (await ce.predict(pairs)).map((p) => [...p.logits]);
+      } finally {
+        await ce.dispose();
+      }
+    };
+    const spin = await logits({});
+    assert.deepEqual(await logits({ spinning: false }), spin);
+    assert.deepEqual(await logits({ spinning: false, session: "worker" }), spin);
+  });
+
   it("input order is kept whatever the batching", async () => {
     const ce = await CrossEncoder.load(fixtureModel("tiny-roberta-esci"));
     const pairs = Array.from({ length: 40 }, (_, i) => [`query ${i}`, "word ".repeat(1 + ((i * 7) % 30)).trim()] as const);
