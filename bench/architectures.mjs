@@ -6,7 +6,9 @@
  * fixed batch of 32 pairs at 64 tokens (both sides longer, truncated) and one pair at 64 tokens;
  * checks the engines' logits agree. Writes bench/results/architectures-<family>.{json,md}.
  *
- *   node bench/architectures.mjs [--family modernbert] [--rounds 2] [--reps 3]
+ *   node bench/architectures.mjs [--family modernbert|distilroberta] [--rounds 2] [--reps 3]
+ *
+ * The torch dynamic-int8 peer (quantize_dynamic of every nn.Linear) runs beside esci int8.
  *
  * Needs `npm run build` and the reference Python stack (/tmp/ref: torch, transformers 5,
  * sentence-transformers 6).
@@ -39,6 +41,7 @@ const ENGINES = [
   { id: "esci-fp32", label: "esci fp32", cmd: process.execPath, script: "bench/engines/esci_arch.mjs", extra: {} },
   { id: "st-torch", label: "sentence-transformers CrossEncoder, PyTorch CPU", cmd: PY, script: "bench/engines/st_cross_encoder.py", extra: {} },
   { id: "esci-int8", label: "esci int8", cmd: process.execPath, script: "bench/engines/esci_arch.mjs", extra: { quantize: "int8" } },
+  { id: "st-torch-int8", label: "sentence-transformers CrossEncoder, PyTorch CPU dynamic int8", cmd: PY, script: "bench/engines/st_cross_encoder.py", extra: { int8: true } },
 ];
 
 const best = {};

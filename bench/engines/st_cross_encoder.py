@@ -1,6 +1,8 @@
 #!/tmp/ref/bin/python
 """The sentence-transformers peer of bench/architectures.mjs: CrossEncoder.predict on PyTorch CPU
-(float32, its default attention implementation), batch_size 32, no activation. One JSON settings
+(float32, its default attention implementation; with "int8": true in the settings, torch's dynamic
+int8 quantization of every nn.Linear, the usual way to run int8 on PyTorch CPU), batch_size 32, no
+activation. One JSON settings
 argument in, one JSON result line out: the median ms of the fixed batch and of one pair, and the
 first pairs' logits for the agreement check."""
 
@@ -17,6 +19,8 @@ def main() -> None:
     cfg = json.loads(sys.argv[1])
     torch.set_num_threads(cfg["threads"])
     ce = CrossEncoder(cfg["modelDir"], max_length=cfg["maxLength"], activation_fn=torch.nn.Identity())
+    if cfg.get("int8"):
+        torch.ao.quantization.quantize_dynamic(ce, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
     batch = [tuple(p) for p in cfg["batch"]]
     single = [tuple(cfg["single"])]
 
