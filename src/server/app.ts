@@ -1,18 +1,22 @@
 /**
- * The Fastify application: the route table (routes/), registered with its JSON Schemas; bearer
- * API keys; CORS; request metrics; connection timeouts; and one error handler that answers every failure through
- * ERROR_TABLE (errors.ts). Building it loads nothing: the models arrive in `state` when ready,
- * so tests call `app.inject()` on an app over tiny models and no port is opened.
+ * The Fastify application: the route table (routes/), registered with its TypeBox schemas (api.ts)
+ * — the request body and parameters, which Fastify validates, and the answer of every status the
+ * route documents, which Fastify serializes with; bearer API keys; CORS; request metrics;
+ * connection timeouts; and one error handler that answers every failure through ERROR_TABLE
+ * (errors.ts). /docs describes the routes as Fastify registered them (openapi.ts). Building it
+ * loads nothing: the models arrive in `state` when ready, so tests call `app.inject()` on an app
+ * over tiny models and no port is opened.
  */
 import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { EsciError } from "../errors/index.js";
-import type { ApiRoute, RouteContext, ServerSettings, ServerState } from "./context.js";
+import { errorSchema } from "./api.js";
+import { isMediaType, type ApiRoute, type RouteContext, type ServerSettings, type ServerState } from "./context.js";
 import { clientErrorResponse, toEsciError, toHttpError } from "./errors.js";
 import { checkTimeouts, DEFAULT_TIMEOUTS } from "./limits.js";
 import { ServerMetrics } from "./metrics.js";
-import { docsRoutes } from "./openapi.js";
+import { docsRoutes, type DocumentedRoute, type RouteSchema } from "./openapi.js";
 import { reportRoutes, webRoutes } from "./routes/files.js";
 import { modelRoutes } from "./routes/models.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -22,7 +26,27 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Needs a bearer key when the server has keys. */
     auth?: boolean;
+    /** The route-table row's description, for /docs (absent on routes that are not API: CORS preflight). */
+    doc?: DocumentedRoute["doc"];
   }
+}
+
+/**
+ * The statuses a route answers with an ErrorBody: 400 (not JSON), 413 (--max-body) and 422 (schema)
+ * where there is a body, 401 where it needs a key of a server that has keys, 500 always, and the
+ * row's own.
+ */
+function errorStatuses(r: ApiRoute, auth: boolean): number[] {
+  const base = r.body ? [400, 413, 422, 500] : [500];
+  return [...new Set([...base, ...(r.auth && auth ? [401] : []), ...(r.errors ?? [])])].sort((a, b) => a - b);
+}
+
+/** The Fastify schema of a row: body and params to validate, the answer of each status to serialize. */
+function routeSchema(r: ApiRoute, auth: boolean): RouteSchema {
+  const response: RouteSchema["response"] = {};
+  if (!isMediaType(r.response)) response[200] = r.response;
+  for (const s of errorStatuses(r, auth)) response[s] = errorSchema;
+  return { ...(r.body ? { body: r.body } : {}), ...(r.params ? { params: r.params } : {}), response };
 }
 
 /** Constant-time key check (keys are hashed first so lengths leak nothing either). */
@@ -48,6 +72,8 @@ export interface BuiltApp {
   app: FastifyInstance;
   metrics: ServerMetrics;
   routes: readonly ApiRoute[];
+  /** Every route as Fastify registered it (its onRoute hook), HEAD and CORS preflight included; /docs walks these. */
+  registered: readonly DocumentedRoute[];
 }
 
 export async function buildApp(state: ServerState, settings: ServerSettings, metrics = new ServerMetrics()): Promise<BuiltApp> {
@@ -69,6 +95,11 @@ export async function buildApp(state: ServerState, settings: ServerSettings, met
     // Validation only: no type coercion ("5" stays a string and fails an integer field).
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+  });
+  // Every route as Fastify registers it (CORS preflight and HEAD too): what /docs describes.
+  const registered: DocumentedRoute[] = [];
+  app.addHook("onRoute", (o) => {
+    registered.push({ method: o.method, url: o.url, schema: (o.schema ?? {}) as RouteSchema, doc: o.config?.doc });
   });
   // Bodies are JSON only: without Fastify's text/plain parser, any other type is MALFORMED (errors.ts).
   app.removeContentTypeParser("text/plain");
@@ -116,16 +147,13 @@ export async function buildApp(state: ServerState, settings: ServerSettings, met
     throw new EsciError("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]} (the API is described at /docs)`);
   });
 
+  const auth = isKey !== undefined;
   const routes: ApiRoute[] = [];
-  routes.push(...modelRoutes(ctx), ...searchRoutes(ctx), ...reportRoutes(ctx), ...opsRoutes(ctx), ...docsRoutes(() => routes, isKey !== undefined), ...webRoutes(settings.webDir));
+  routes.push(...modelRoutes(ctx), ...searchRoutes(ctx), ...reportRoutes(ctx), ...opsRoutes(ctx), ...docsRoutes(() => registered, auth), ...webRoutes(settings.webDir));
   for (const r of routes) {
-    app.route({
-      method: r.method,
-      url: r.url,
-      config: { auth: r.auth },
-      ...(r.body ? { schema: { body: r.body } } : {}),
-      handler: r.handler,
-    });
+    const { handler, body: _body, params: _params, response, ...info } = r;
+    const doc = { ...info, ...(isMediaType(response) ? { mediaType: response.mediaType } : {}) };
+    app.route({ method: r.method, url: r.url, config: { auth: r.auth, doc }, schema: routeSchema(r, auth), handler });
   }
-  return { app, metrics, routes };
+  return { app, metrics, routes, registered };
 }

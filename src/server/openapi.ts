@@ -1,11 +1,42 @@
 /**
- * The OpenAPI 3.1 description of the server, built from the same route table Fastify registers
- * (so the two cannot drift), and a readable HTML rendering of it for /docs: every operation with
- * its fields, error statuses and a curl example — inline CSS, no scripts, no CDN assets.
+ * The OpenAPI 3.1 description of the server, walked from the routes as Fastify registered them
+ * (app.ts's onRoute hook): each operation's request body, parameters and answers are the very
+ * TypeBox schemas Fastify validates and serializes with (api.ts), so the document cannot drift
+ * from the routes; and a readable HTML rendering of it for /docs: every operation with its fields,
+ * error statuses and a curl example — inline CSS, no scripts, no CDN assets.
  */
+import type { TSchema } from "typebox";
 import { ERROR_TABLE, type ErrorCode } from "../errors/index.js";
-import { errorSchema, type JsonSchema } from "./api.js";
-import { VERSION, type ApiRoute } from "./context.js";
+import { errorSchema } from "./api.js";
+import { apiRoute, VERSION, type ApiRoute, type RouteInfo } from "./context.js";
+
+/** A JSON Schema read as data (TypeBox's schemas are plain JSON Schema objects). */
+type JsonSchema = Record<string, unknown>;
+
+/** The part of a route's Fastify schema esci sets: body and params to validate, each status's answer. */
+export interface RouteSchema {
+  body?: TSchema;
+  params?: TSchema;
+  response: Record<number, TSchema>;
+}
+
+/** A route as Fastify registered it (onRoute), with its route-table description (`doc`, absent on routes that are not API). */
+export interface DocumentedRoute {
+  method: string | string[];
+  url: string;
+  schema: Partial<RouteSchema>;
+  doc?: RouteInfo & {
+    /** The media type of a non-JSON 200 answer. */
+    mediaType?: string;
+  };
+}
+
+/** An API operation of /docs: a documented GET or POST route (not HEAD, not CORS preflight, not a UI asset). */
+type Operation = DocumentedRoute & { method: "GET" | "POST"; doc: NonNullable<DocumentedRoute["doc"]> };
+
+function operations(routes: readonly DocumentedRoute[]): Operation[] {
+  return routes.filter((r): r is Operation => (r.method === "GET" || r.method === "POST") && r.doc !== undefined && !r.doc.hidden);
+}
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Malformed request (body is not JSON, or not application/json)",
@@ -23,38 +54,45 @@ function codesFor(status: number): ErrorCode[] {
   return (Object.keys(ERROR_TABLE) as ErrorCode[]).filter((c) => ERROR_TABLE[c].httpStatus === status);
 }
 
-/** The media type of a non-JSON answer; undefined for a JSON Schema'd one. */
-function mediaTypeOf(r: ApiRoute): string | undefined {
-  return typeof r.response.mediaType === "string" ? r.response.mediaType : undefined;
+/** The statuses a route answers with an error body, from its registered answers. */
+function errorStatuses(r: Operation): number[] {
+  return Object.keys(r.schema.response ?? {})
+    .map(Number)
+    .filter((s) => s >= 400)
+    .sort((a, b) => a - b);
 }
 
-function errorStatuses(r: ApiRoute, auth: boolean): number[] {
-  const base = r.body ? [400, 422, 500] : [500];
-  return [...new Set([...base, ...(r.auth && auth ? [401] : []), ...(r.errors ?? [])])].sort((a, b) => a - b);
+/** OpenAPI's name of a URL parameter: Fastify's wildcard `*` is `{path}`. */
+const paramName = (name: string) => (name === "*" ? "path" : name);
+const openApiPath = (url: string) => url.replace(/\/\*$/, "/{path}");
+
+/** The schema of an answer: the shared error body by reference, any other inline. */
+function answerSchema(s: TSchema): JsonSchema {
+  return s === errorSchema ? { $ref: "#/components/schemas/Error" } : (s as JsonSchema);
 }
 
-/** The OpenAPI document. `auth`: whether the server has API keys (adds the bearer scheme). */
-export function openApiDocument(routes: readonly ApiRoute[], auth: boolean): Record<string, unknown> {
+/** The OpenAPI document of the registered routes. `auth`: whether the server has API keys (adds the bearer scheme). */
+export function openApiDocument(routes: readonly DocumentedRoute[], auth: boolean): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    if (r.hidden) continue;
-    const path = r.url.replace(/\/\*$/, "/{path}");
-    const media = mediaTypeOf(r);
+  for (const r of operations(routes)) {
+    const path = openApiPath(r.url);
+    const answers = r.schema.response ?? {};
     const responses: Record<string, unknown> = {
-      200: media ? { description: "OK", content: { [media]: {} } } : { description: "OK", content: { "application/json": { schema: r.response } } },
+      200: answers[200] ? { description: "OK", content: { "application/json": { schema: answerSchema(answers[200]) } } } : { description: "OK", content: { [r.doc.mediaType ?? "application/octet-stream"]: {} } },
     };
-    for (const s of errorStatuses(r, auth)) {
-      responses[s] = { description: `${STATUS_TEXT[s] ?? "Error"} (error_type ${codesFor(s).join(" | ")})`, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+    for (const s of errorStatuses(r)) {
+      responses[s] = { description: `${STATUS_TEXT[s] ?? "Error"} (error_type ${codesFor(s).join(" | ")})`, content: { "application/json": { schema: answerSchema(answers[s]) } } };
     }
+    const params = Object.entries(((r.schema.params as JsonSchema | undefined)?.properties ?? {}) as Record<string, JsonSchema>);
     paths[path] ??= {};
     paths[path][r.method.toLowerCase()] = {
-      tags: [r.tag],
-      summary: r.summary,
-      description: r.description,
+      tags: [r.doc.tag],
+      summary: r.doc.summary,
+      description: r.doc.description,
       operationId: `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? "").toUpperCase())}`,
-      ...(path.includes("{path}") ? { parameters: [{ name: "path", in: "path", required: true, schema: { type: "string" } }] } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: r.body, ...(r.example ? { example: r.example } : {}) } } } } : {}),
-      ...(r.auth && auth ? { security: [{ bearer: [] }] } : {}),
+      ...(params.length ? { parameters: params.map(([name, schema]) => ({ name: paramName(name), in: "path", required: true, ...(schema.description ? { description: schema.description } : {}), schema })) } : {}),
+      ...(r.schema.body ? { requestBody: { required: true, content: { "application/json": { schema: r.schema.body, ...(r.doc.example ? { example: r.doc.example } : {}) } } } } : {}),
+      ...(r.doc.auth && auth ? { security: [{ bearer: [] }] } : {}),
       responses,
     };
   }
@@ -85,6 +123,9 @@ function typeOf(s: JsonSchema): string {
     return inner.includes(" | ") ? `(${inner})[]` : `${inner}[]`;
   }
   if (Array.isArray(s.enum)) return (s.enum as unknown[]).map((v) => JSON.stringify(v)).join(" | ");
+  // A record (TypeBox's Record: keys are data, e.g. label names).
+  const byName = Object.values((s.patternProperties ?? {}) as Record<string, JsonSchema>)[0];
+  if (byName !== undefined && !s.properties) return `{[name]: ${typeOf(byName)}}`;
   return typeof s.type === "string" ? s.type : "any";
 }
 
@@ -122,26 +163,28 @@ section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 16p
 table{border-collapse:collapse;width:100%;font-size:13px}td,th{border:1px solid #e2e2e2;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
 code,pre{background:#f3f3f3;border-radius:3px}pre{padding:8px;overflow-x:auto;font-size:12px}.muted{color:#666;font-size:12px}nav a{margin-right:12px}`;
 
-/** /docs: the OpenAPI document as a page. */
-export function openApiHtml(routes: readonly ApiRoute[], auth: boolean): string {
-  const visible = routes.filter((r) => !r.hidden);
-  const tags = [...new Set(visible.map((r) => r.tag))];
+/** /docs: the OpenAPI document as a page, walked from the same registered routes. */
+export function openApiHtml(routes: readonly DocumentedRoute[], auth: boolean): string {
+  const ops = operations(routes);
+  const tags = [...new Set(ops.map((r) => r.doc.tag))];
   const sections = tags.map((tag) => {
-    const ops = visible.filter((r) => r.tag === tag).map((r) => {
-      const curl = r.body
-        ? `curl -s http://localhost:8080${r.url} -H 'Content-Type: application/json'${r.auth && auth ? ' -H "Authorization: Bearer $KEY"' : ""} -d '${JSON.stringify(r.example ?? {})}'`
-        : `curl -s http://localhost:8080${r.url.replace("/*", "/DIR/report.html")}`;
-      const errs = errorStatuses(r, auth)
+    const html = ops.filter((r) => r.doc.tag === tag).map(({ method, url, schema, doc }) => {
+      const needsKey = doc.auth && auth;
+      const curl = schema.body
+        ? `curl -s http://localhost:8080${url} -H 'Content-Type: application/json'${needsKey ? ' -H "Authorization: Bearer $KEY"' : ""} -d '${JSON.stringify(doc.example ?? {})}'`
+        : `curl -s http://localhost:8080${url.replace("/*", "/DIR/report.html")}`;
+      const errs = errorStatuses({ method, url, schema, doc })
         .map((s) => `<tr><td>${s}</td><td>${esc(codesFor(s).join(", "))}</td><td>${esc(STATUS_TEXT[s] ?? "")}</td></tr>`)
         .join("");
-      return `<section id="${esc(r.method + r.url)}"><h3><span class="m ${r.method}">${r.method}</span><code>${esc(r.url)}</code> — ${esc(r.summary)}</h3>
-<p>${esc(r.description)}</p>${r.auth && auth ? `<p class="muted">Needs <code>Authorization: Bearer KEY</code>.</p>` : ""}
-${r.body ? `<h4>Request body (application/json)</h4>${fieldsTable(r.body)}` : ""}
-<h4>Response 200 (${esc(mediaTypeOf(r) ?? "application/json")})</h4>${mediaTypeOf(r) ? "" : fieldsTable(r.response)}
+      const ok = schema.response?.[200];
+      return `<section id="${esc(method + url)}"><h3><span class="m ${method}">${method}</span><code>${esc(url)}</code> — ${esc(doc.summary)}</h3>
+<p>${esc(doc.description)}</p>${needsKey ? `<p class="muted">Needs <code>Authorization: Bearer KEY</code>.</p>` : ""}
+${schema.body ? `<h4>Request body (application/json)</h4>${fieldsTable(schema.body as JsonSchema)}` : ""}
+<h4>Response 200 (${esc(ok ? "application/json" : (doc.mediaType ?? "application/octet-stream"))})</h4>${ok ? fieldsTable(ok as JsonSchema) : ""}
 <h4>Errors <span class="muted">(body: {error, error_type, details?})</span></h4><table><tr><th>status</th><th>error_type</th><th>when</th></tr>${errs}</table>
 <h4>Example</h4><pre>${esc(curl)}</pre></section>`;
     });
-    return `<h2 id="${esc(tag)}">${esc(tag)}</h2>${ops.join("\n")}`;
+    return `<h2 id="${esc(tag)}">${esc(tag)}</h2>${html.join("\n")}`;
   });
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>esci serve — API</title><style>${CSS}</style></head>
 <body><main><h1>esci serve — HTTP API</h1><p class="muted">esci ${esc(VERSION)} · OpenAPI 3.1 JSON: <a href="/docs/openapi.json">/docs/openapi.json</a> · web UI: <a href="/">/</a></p>
@@ -149,11 +192,12 @@ ${r.body ? `<h4>Request body (application/json)</h4>${fieldsTable(r.body)}` : ""
 ${sections.join("\n")}</main></body></html>`;
 }
 
-export function docsRoutes(routes: () => readonly ApiRoute[], auth: boolean): ApiRoute[] {
+/** /docs and /docs/openapi.json, built once from `routes()` (read at the first request, once every route is registered). */
+export function docsRoutes(routes: () => readonly DocumentedRoute[], auth: boolean): ApiRoute[] {
   let json: string | undefined;
   let html: string | undefined;
   return [
-    {
+    apiRoute({
       method: "GET",
       url: "/docs/openapi.json",
       tag: "docs",
@@ -165,8 +209,8 @@ export function docsRoutes(routes: () => readonly ApiRoute[], auth: boolean): Ap
         reply.type("application/json; charset=utf-8");
         return (json ??= JSON.stringify(openApiDocument(routes(), auth), null, 2));
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "GET",
       url: "/docs",
       tag: "docs",
@@ -179,6 +223,6 @@ export function docsRoutes(routes: () => readonly ApiRoute[], auth: boolean): Ap
         reply.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
         return (html ??= openApiHtml(routes(), auth));
       },
-    },
+    }),
   ];
 }

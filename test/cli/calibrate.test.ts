@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { softmax } from "../../src/models/cross-encoder.js";
 import { fixtureModel, REPO_ROOT } from "../helpers/paths.js";
-import { json, testServer } from "../server/helpers.js";
+import { demoStore, json, testServer } from "../server/helpers.js";
 
 const CLI = join(REPO_ROOT, "dist/src/cli/main.js");
 const work = mkdtempSync(join(tmpdir(), "esci-calibrate-cli-"));
@@ -122,6 +122,23 @@ describe("esci calibrate → predict / evaluate / serve", { timeout: 600_000 }, 
       (Object.values(on.results[0].probs) as number[]).forEach((p, k) => assert.ok(Math.abs(p - want[k]) < 1e-9));
     } finally {
       await s.close();
+    }
+  });
+
+  it("the server's search hits say calibrated: true (and carry it through the answer schema) unless calibration: false", async () => {
+    const store = await demoStore();
+    const s = await testServer({ model, store, embed: true });
+    try {
+      const on = await s.app.inject(json("/v1/search", { query: "car stereo", k: 3 }));
+      assert.equal(on.statusCode, 200, on.body);
+      const hits = on.json().hits as { calibrated?: boolean }[];
+      assert.equal(hits.length, 3);
+      for (const h of hits) assert.equal(h.calibrated, true);
+      const off = (await s.app.inject(json("/v1/search", { query: "car stereo", k: 3, calibration: false }))).json();
+      for (const h of off.hits) assert.equal(h.calibrated, undefined);
+    } finally {
+      await s.close();
+      await store.close();
     }
   });
 });

@@ -2,8 +2,17 @@
  * An in-process server over the committed tiny models, for `app.inject()` tests (no port), and a
  * demo-catalog store indexed with the tiny bi-encoder. Random weights: the tests check wiring,
  * shapes, statuses and batched == single, never relevance.
+ *
+ * Every JSON answer a test server sends is checked on its way out: against the schema its route
+ * registered for that status (TypeBox's Value.Check), and against the handler's own value, which
+ * Fastify's serializer must not have changed (it writes only declared fields, so a field missing
+ * from a schema would vanish silently). `close()` fails with the answers that broke either.
  */
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import type { TSchema } from "typebox";
+import { Value } from "typebox/value";
 import { BiEncoder } from "../../src/models/bi-encoder.js";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
 import { indexCatalog } from "../../src/search/indexer.js";
@@ -37,7 +46,8 @@ export interface TestServerOptions {
 export async function testServer(o: TestServerOptions = {}) {
   const state = new ServerState();
   const settings: ServerSettings = { limits: DEFAULT_LIMITS, apiKeys: [], cors: [], ...o.settings };
-  const { app, metrics } = await buildApp(state, settings);
+  const { app, metrics, routes, registered } = await buildApp(state, settings);
+  const violations = checkAnswers(app);
   // Worker-thread sessions, as `esci serve` loads them.
   const crossEncoder = await CrossEncoder.load(o.model ?? ESCI_MODEL, { session: "worker" });
   const biEncoder = o.embed ? await BiEncoder.load(o.embed === true ? EMBED_MODEL : o.embed, { session: "worker" }) : undefined;
@@ -49,12 +59,39 @@ export async function testServer(o: TestServerOptions = {}) {
     state,
     metrics: metrics as ServerMetrics,
     models,
+    routes,
+    registered,
+    /** Answers that broke their schema or lost something to the serializer (close() fails on any). */
+    violations,
     async close() {
       await app.close();
       // The store belongs to the test that made it.
       await closeModels({ ...models, store: undefined });
+      if (violations.length) throw new Error(`answers that do not match their route's schema:\n${violations.join("\n")}`);
     },
   };
+}
+
+/** Hooks that check each JSON answer of `app` (see the module comment); returns the list they fill. */
+export function checkAnswers(app: FastifyInstance): string[] {
+  const violations: string[] = [];
+  const values = new WeakMap<FastifyRequest, unknown>();
+  // preSerialization sees the handler's (or the error handler's) value; onSend the bytes that go out.
+  app.addHook("preSerialization", async (req, _reply, payload) => {
+    values.set(req, payload);
+    return payload;
+  });
+  app.addHook("onSend", async (req, reply, payload) => {
+    if (!values.has(req) || typeof payload !== "string") return payload;
+    const what = `${req.method} ${req.url} → ${reply.statusCode}`;
+    const sent: unknown = JSON.parse(payload);
+    const value: unknown = JSON.parse(JSON.stringify(values.get(req)));
+    if (!isDeepStrictEqual(sent, value)) violations.push(`${what}: the serializer changed the answer: sent ${payload}, the handler's value was ${JSON.stringify(value)}`);
+    const schema = (req.routeOptions.schema?.response as Record<number, TSchema> | undefined)?.[reply.statusCode];
+    if (schema && !Value.Check(schema, sent)) violations.push(`${what}: ${JSON.stringify([...Value.Errors(schema, sent)].slice(0, 3))} in ${payload}`);
+    return payload;
+  });
+  return violations;
 }
 
 /** The demo catalog in a fresh SQLite store, embedded by the tiny bi-encoder. */

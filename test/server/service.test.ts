@@ -9,6 +9,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { TSchema } from "typebox";
+import { Value } from "typebox/value";
 import { BiEncoder } from "../../src/models/bi-encoder.js";
 import { CrossEncoder } from "../../src/models/cross-encoder.js";
 import { SearchPipeline } from "../../src/search/pipeline.js";
@@ -284,6 +286,59 @@ describe("metrics, docs, web UI, reports", () => {
     for (const route of ["/v1/classify", "/rerank", "/v1/rerank", "/v1/search", "/v1/embed", "/metrics"]) assert.ok(html.body.includes(`<code>${route}</code>`), route);
     assert.match(html.body, /raw_scores/);
     assert.doesNotMatch(html.body, /<script|https?:\/\/(?!localhost)/);
+  });
+
+  it("/docs/openapi.json holds every route Fastify registered, with the very schemas it validates and serializes with", async () => {
+    const doc = (await s.app.inject({ method: "GET", url: "/docs/openapi.json" })).json();
+    const resolve = (x: { $ref?: string }) => (x.$ref ? doc.components.schemas[x.$ref.replace("#/components/schemas/", "")] : x);
+    const asJson = (x: unknown) => JSON.parse(JSON.stringify(x));
+    const api = s.registered.filter((r) => (r.method === "GET" || r.method === "POST") && !r.doc?.hidden);
+    assert.ok(api.length >= 15, `${api.length} routes`);
+    const seen = new Set<string>();
+    for (const r of api) {
+      const where = `${r.method} ${r.url}`;
+      assert.ok(r.doc, `${where} was registered outside the route table`);
+      const path = r.url.replace(/\/\*$/, "/{path}");
+      const op = doc.paths[path]?.[(r.method as string).toLowerCase()];
+      assert.ok(op, `${where} is not in the document`);
+      seen.add(`${r.method} ${path}`);
+      assert.deepEqual(op.requestBody?.content["application/json"].schema, r.schema.body && asJson(r.schema.body), `${where} request body`);
+      assert.deepEqual(op.parameters?.map((p: { schema: unknown }) => p.schema), r.schema.params && Object.values(asJson(r.schema.params).properties), `${where} parameters`);
+      const registered = r.schema.response ?? {};
+      assert.deepEqual(
+        Object.keys(op.responses).map(Number),
+        [...new Set([200, ...Object.keys(registered).map(Number)])].sort((a, b) => a - b),
+        `${where} statuses`,
+      );
+      for (const [status, schema] of Object.entries(registered)) {
+        assert.deepEqual(resolve(op.responses[status].content["application/json"].schema), asJson(schema), `${where} → ${status}`);
+      }
+      if (!registered[200]) assert.deepEqual(op.responses[200].content[r.doc.mediaType!], {}, `${where}: its media type`);
+    }
+    // …and nothing else: every operation of the document is a registered route.
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    assert.deepEqual(documented.sort(), [...seen].sort());
+    for (const r of s.routes) assert.ok(s.app.hasRoute({ method: r.method, url: r.url }), `${r.method} ${r.url}`);
+  });
+
+  it("each documented operation answers what its published schema says (its example body; errors included)", async () => {
+    const doc = (await s.app.inject({ method: "GET", url: "/docs/openapi.json" })).json();
+    let checked = 0;
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, { example?: unknown }> }; responses: Record<string, { content: Record<string, { schema?: TSchema & { $ref?: string } }> }> }>>)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const url = path.replace("{path}", "older/metrics.json");
+        const example = op.requestBody?.content["application/json"].example;
+        const r = await s.app.inject(method === "post" ? json(url, example) : { method: "GET", url });
+        const answer = op.responses[String(r.statusCode)];
+        assert.ok(answer, `${method} ${url} answered ${r.statusCode}, which it does not document: ${r.body}`);
+        const schema = answer.content["application/json"]?.schema;
+        if (!schema || !/application\/json/.test(String(r.headers["content-type"])) || path === "/docs/openapi.json" || path === "/reports/{path}") continue;
+        const resolved = schema.$ref ? doc.components.schemas.Error : schema;
+        assert.ok(Value.Check(resolved, r.json()), `${method} ${url} → ${r.statusCode}: ${JSON.stringify([...Value.Errors(resolved, r.json())].slice(0, 3))}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 10, `${checked} answers checked`);
   });
 
   it("the web UI is served at / with its assets and a CSP", async () => {

@@ -11,8 +11,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { extname, join, relative, sep } from "node:path";
 import { EsciError } from "../../errors/index.js";
-import { reportsResponseSchema, type ReportEntry } from "../api.js";
-import { PACKAGE_ROOT, type ApiRoute, type RouteContext } from "../context.js";
+import { reportParamsSchema, reportsResponseSchema, type ReportEntry } from "../api.js";
+import { apiRoute, PACKAGE_ROOT, type ApiRoute, type RouteContext } from "../context.js";
 
 const REPORT_FILES = new Set(["report.html", "metrics.json"]);
 /** How deep below --reports to look, and how many reports to list at most. */
@@ -82,7 +82,7 @@ export function reportRoutes(ctx: RouteContext): ApiRoute[] {
     return dir;
   };
   return [
-    {
+    apiRoute({
       method: "GET",
       url: "/v1/reports",
       tag: "reports",
@@ -94,23 +94,24 @@ export function reportRoutes(ctx: RouteContext): ApiRoute[] {
       async handler() {
         return { reports: await findReports(root()) };
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "GET",
       url: "/reports/*",
       tag: "reports",
       summary: "One report's report.html or metrics.json",
       description: "The files `esci evaluate --report DIR` wrote, at /reports/DIR/report.html and /reports/DIR/metrics.json (DIR relative to --reports).",
       auth: true,
+      params: reportParamsSchema,
       response: { mediaType: "text/html" },
       errors: [404],
       async handler(req, reply) {
-        const file = await reportFile(root(), (req.params as { "*": string })["*"]);
+        const file = await reportFile(root(), req.params["*"]);
         reply.type(MEDIA_TYPES[extname(file)] ?? "application/octet-stream");
         reply.header("content-security-policy", REPORT_CSP);
         return readFile(file);
       },
-    },
+    }),
   ];
 }
 
@@ -127,7 +128,7 @@ export function webRoutes(webDir = join(PACKAGE_ROOT, "web")): ApiRoute[] {
   return names.map((name): ApiRoute => {
     const body = readFileSync(join(webDir, name));
     const type = MEDIA_TYPES[extname(name)];
-    return {
+    return apiRoute({
       method: "GET",
       url: name === "index.html" ? "/" : `/${name}`,
       tag: "web",
@@ -142,6 +143,6 @@ export function webRoutes(webDir = join(PACKAGE_ROOT, "web")): ApiRoute[] {
         reply.header("x-content-type-options", "nosniff");
         return body;
       },
-    };
+    });
   });
 }

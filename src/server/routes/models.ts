@@ -17,15 +17,9 @@ import {
   teiRerankRequestSchema,
   teiRerankResponseSchema,
   type ClassifyRequest,
-  type ClassifyResponse,
-  type CohereRerankRequest,
-  type CohereRerankResponse,
-  type EmbedRequest,
-  type EmbedResponse,
   type TeiRank,
-  type TeiRerankRequest,
 } from "../api.js";
-import { clientSignal, type ApiRoute, type RouteContext } from "../context.js";
+import { apiRoute, clientSignal, type ApiRoute, type RouteContext } from "../context.js";
 import { checkCount, checkText, checkTexts, type RequestLimits } from "../limits.js";
 import type { QueuedCrossEncoder } from "../scoring.js";
 
@@ -73,7 +67,7 @@ async function rank(scorer: QueuedCrossEncoder, query: string, texts: readonly s
 export function modelRoutes(ctx: RouteContext): ApiRoute[] {
   const { limits } = ctx.settings;
   return [
-    {
+    apiRoute({
       method: "POST",
       url: "/v1/classify",
       tag: "models",
@@ -87,11 +81,11 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
       example: { query: "wireless mouse", products: ["Logitech M185 Wireless Mouse", "USB-C charging cable"] },
       async handler(req, reply) {
         const { scorer } = ctx.state.require();
-        const body = req.body as ClassifyRequest;
+        const body = req.body;
         const pairs = classifyPairs(body, limits);
         const preds = await scorer.predict(pairs, { signal: clientSignal(reply), truncate: body.truncate ?? true, calibration: body.calibration, describe: (i) => `pairs[${i}]` });
         const scored = scorer.rerankMode !== "none";
-        const out: ClassifyResponse = {
+        return {
           model: scorer.id,
           labels: [...scorer.labels],
           calibrated: body.calibration !== false && scorer.model.calibration !== undefined,
@@ -100,10 +94,9 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
             return { index, label: p.label, ...(esci ? { esci } : {}), probs: p.probs, logits: p.logits, ...(scored ? { score: scorer.score(p) } : {}) };
           }),
         };
-        return out;
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "POST",
       url: "/rerank",
       tag: "models",
@@ -117,15 +110,15 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
       example: { query: "wireless mouse", texts: ["Logitech M185 Wireless Mouse", "USB-C charging cable"], return_text: true },
       async handler(req, reply) {
         const { scorer } = ctx.state.require();
-        const body = req.body as TeiRerankRequest;
+        const body = req.body;
         if (body.truncation_direction === "Left") throw new EsciError("UNSUPPORTED", 'truncation_direction "Left" is not supported: pairs are truncated longest-first from the right, as Hugging Face tokenizers do');
         checkText(body.query, "query", limits);
         checkTexts(body.texts, "texts", limits);
         const ranked = await rank(scorer, body.query, body.texts, { signal: clientSignal(reply), truncate: body.truncate ?? false, calibration: body.calibration, raw: body.raw_scores, field: "texts" });
         return ranked.map((r): TeiRank => (body.return_text ? { ...r, text: body.texts[r.index] } : r));
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "POST",
       url: "/v1/rerank",
       tag: "models",
@@ -139,12 +132,12 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
       example: { query: "wireless mouse", documents: ["Logitech M185 Wireless Mouse", { text: "USB-C charging cable" }], top_n: 1, return_documents: true },
       async handler(req, reply) {
         const { scorer } = ctx.state.require();
-        const body = req.body as CohereRerankRequest;
+        const body = req.body;
         const texts = body.documents.map((d) => (typeof d === "string" ? d : d.text));
         checkText(body.query, "query", limits);
         checkTexts(texts, "documents", limits);
         const ranked = await rank(scorer, body.query, texts, { signal: clientSignal(reply), truncate: true, calibration: body.calibration, field: "documents" });
-        const out: CohereRerankResponse = {
+        return {
           model: scorer.id,
           results: ranked.slice(0, body.top_n ?? ranked.length).map((r) => ({
             index: r.index,
@@ -152,10 +145,9 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
             ...(body.return_documents ? { document: { text: texts[r.index] } } : {}),
           })),
         };
-        return out;
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "POST",
       url: "/v1/embed",
       tag: "models",
@@ -169,13 +161,12 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
       async handler(req, reply) {
         const { embedder } = ctx.state.require();
         if (!embedder) throw new EsciError("NOT_FOUND", "this server has no embedding model: start it with --embed-model B (or a --store whose vectors name one)");
-        const body = req.body as EmbedRequest;
+        const body = req.body;
         const texts = typeof body.inputs === "string" ? [body.inputs] : body.inputs;
         checkTexts(texts, "inputs", limits);
         const vectors = await embedder.embed(texts, { signal: clientSignal(reply), truncate: body.truncate ?? true, describe: (i) => `inputs[${i}]` });
-        const out: EmbedResponse = { model: embedder.modelId, dimension: embedder.dimension, embeddings: vectors.map((v) => Array.from(v)) };
-        return out;
+        return { model: embedder.modelId, dimension: embedder.dimension, embeddings: vectors.map((v) => Array.from(v)) };
       },
-    },
+    }),
   ];
 }

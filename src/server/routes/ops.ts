@@ -5,43 +5,41 @@
  * probes and scrapers carry none.
  */
 import { EsciError } from "../../errors/index.js";
-import { infoResponseSchema, type InfoResponse } from "../api.js";
-import { VERSION, type ApiRoute, type RouteContext } from "../context.js";
+import { infoResponseSchema, statusResponseSchema, type InfoResponse } from "../api.js";
+import { apiRoute, VERSION, type ApiRoute, type RouteContext } from "../context.js";
 import { METRICS_CONTENT_TYPE } from "../metrics.js";
-
-const statusSchema = { type: "object", required: ["status"], properties: { status: { type: "string" } } };
 
 export function opsRoutes(ctx: RouteContext): ApiRoute[] {
   const { state, settings, metrics } = ctx;
   return [
-    {
+    apiRoute({
       method: "GET",
       url: "/health",
       tag: "operations",
       summary: "Liveness",
       description: "200 while the process serves HTTP, models loaded or not.",
       auth: false,
-      response: statusSchema,
+      response: statusResponseSchema,
       async handler() {
         return { status: "ok" };
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "GET",
       url: "/ready",
       tag: "operations",
       summary: "Readiness",
       description: "200 once the models are loaded; 503 while they load and once shutdown has begun.",
       auth: false,
-      response: statusSchema,
+      response: statusResponseSchema,
       errors: [503],
       async handler() {
         if (state.draining) throw new EsciError("UNAVAILABLE", "the server is shutting down");
         state.require();
         return { status: "ready" };
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "GET",
       url: "/metrics",
       tag: "operations",
@@ -54,8 +52,8 @@ export function opsRoutes(ctx: RouteContext): ApiRoute[] {
         reply.type(METRICS_CONTENT_TYPE);
         return metrics.render();
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "GET",
       url: "/v1/info",
       tag: "operations",
@@ -82,6 +80,6 @@ export function opsRoutes(ctx: RouteContext): ApiRoute[] {
         }
         return info;
       },
-    },
+    }),
   ];
 }

@@ -12,12 +12,8 @@ import {
   substitutesRequestSchema,
   substitutesResponseSchema,
   type SearchHitBody,
-  type SearchRequest,
-  type SearchResponse,
-  type SubstitutesRequest,
-  type SubstitutesResponse,
 } from "../api.js";
-import { clientSignal, type ApiRoute, type RouteContext, type ServerModels } from "../context.js";
+import { apiRoute, clientSignal, type ApiRoute, type RouteContext, type ServerModels } from "../context.js";
 import { checkText } from "../limits.js";
 
 function pipelineFor(models: ServerModels, signal: AbortSignal, rerank: boolean | undefined): SearchPipeline {
@@ -47,7 +43,7 @@ function hitBody(h: SearchHit, i: number): SearchHitBody {
 export function searchRoutes(ctx: RouteContext): ApiRoute[] {
   const { limits } = ctx.settings;
   return [
-    {
+    apiRoute({
       method: "POST",
       url: "/v1/search",
       tag: "search",
@@ -60,7 +56,7 @@ export function searchRoutes(ctx: RouteContext): ApiRoute[] {
       errors: [404, 409, 413, 429, 503],
       example: { query: "wireless mouse", k: 5 },
       async handler(req, reply) {
-        const body = req.body as SearchRequest;
+        const body = req.body;
         checkText(body.query, "query", limits);
         const pipeline = pipelineFor(ctx.state.require(), clientSignal(reply), body.rerank);
         const hits = await pipeline.search(body.query, {
@@ -72,11 +68,10 @@ export function searchRoutes(ctx: RouteContext): ApiRoute[] {
           only: body.only,
           calibration: body.calibration,
         });
-        const out: SearchResponse = { query: body.query, reranked: body.rerank ?? pipeline.scorer !== undefined, hits: hits.map(hitBody) };
-        return out;
+        return { query: body.query, reranked: body.rerank ?? pipeline.scorer !== undefined, hits: hits.map(hitBody) };
       },
-    },
-    {
+    }),
+    apiRoute({
       method: "POST",
       url: "/v1/substitutes",
       tag: "search",
@@ -89,13 +84,12 @@ export function searchRoutes(ctx: RouteContext): ApiRoute[] {
       errors: [404, 429, 503],
       example: { product_id: "B000000001", k: 5 },
       async handler(req, reply) {
-        const body = req.body as SubstitutesRequest;
+        const body = req.body;
         checkText(body.product_id, "product_id", limits);
         const pipeline = pipelineFor(ctx.state.require(), clientSignal(reply), true);
         const r = await findSubstitutes(pipeline, body.product_id, { k: body.k, candidates: body.candidates, calibration: body.calibration });
-        const out: SubstitutesResponse = { product: { ...r.product }, hits: r.hits.map(hitBody) };
-        return out;
+        return { product: { ...r.product }, hits: r.hits.map(hitBody) };
       },
-    },
+    }),
   ];
 }
