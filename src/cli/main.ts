@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `esci` command line: a registry of subcommands, one file each in this folder.
- * This is the only place (with server/) that turns an EsciError into an exit status, via ERROR_TABLE.
+ * This is the only place (with server/) that turns an EsciError into an exit status, via ERROR_TABLE,
+ * and prints it with the API's option names worded as flags (option-flags.ts).
  */
 import { readFileSync } from "node:fs";
 import { ERROR_TABLE, isEsciError } from "../errors/index.js";
 import { commands } from "./commands.js";
+import { cliMessage } from "./option-flags.js";
 
 /** Loads every command (for their summaries): only for `esci --help` and an unknown command. */
 async function usage(): Promise<string> {
@@ -49,7 +51,7 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (isEsciError(e)) {
-      process.stderr.write(`esci: ${e.message}\n`);
+      process.stderr.write(`esci: ${cliMessage(e)}\n`);
       process.exitCode = ERROR_TABLE[e.code].exitCode;
     } else {
       process.stderr.write(`esci: internal error: ${(e as Error)?.stack ?? String(e)}\n`);

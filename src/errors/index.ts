@@ -5,6 +5,13 @@
  * code into a process exit status and only `server/` turns it into an HTTP status, both by reading
  * `ERROR_TABLE` so the two never disagree. Messages name the file, row, field or tensor at fault
  * and, where there is one, what would fix it.
+ *
+ * Options are worded at the edges. Below `cli/` and `server/` a message names an option of the
+ * TypeScript API, in backticks — `rerankCandidates`, or with a value, `onError: "skip"` (the value
+ * as JSON) — and lists it in `details.option` (the option at fault) or `details.options` (others
+ * the message names, e.g. the one that would fix it). `wordOptions` rewrites exactly those: `cli/`
+ * as flags (`--rerank-candidates`, `--on-error skip`), `server/` as JSON fields
+ * (`rerank_candidates`), each through its one table. No `--flag` is written below them.
  */
 
 export type ErrorCode =
@@ -55,7 +62,10 @@ export const ERROR_TABLE: Record<ErrorCode, ErrorTableRow> = {
 
 export class EsciError extends Error {
   readonly code: ErrorCode;
-  /** Optional structured details (file, row, column, tensor, limit…) for reports and HTTP bodies. */
+  /**
+   * Optional structured details for reports and HTTP bodies: `path`/`file`, `row`, `column`,
+   * `tensor`, `value`, `limit`…, and `option`/`options` (the API options the message names).
+   */
   readonly details?: Record<string, unknown>;
 
   constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
@@ -68,4 +78,44 @@ export class EsciError extends Error {
 
 export function isEsciError(e: unknown): e is EsciError {
   return e instanceof EsciError;
+}
+
+/** An option as a message names it: `name`, or `name: value`. */
+export interface NamedOption {
+  /** The API's option name (camelCase, as in the TypeScript options). */
+  option: string;
+  /** The value after the colon, parsed as JSON (a bare word stays a string); absent for a bare name. */
+  value?: unknown;
+}
+
+/** The options an error's message names: `details.option`, then `details.options`. */
+export function optionsOf(e: EsciError): string[] {
+  const d = e.details ?? {};
+  const out = typeof d.option === "string" ? [d.option] : [];
+  if (Array.isArray(d.options)) for (const o of d.options) if (typeof o === "string" && !out.includes(o)) out.push(o);
+  return out;
+}
+
+function parseValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const NAMED_OPTION = /`([A-Za-z][A-Za-z0-9]*)(?::\s*([^`]*))?`/g;
+
+/**
+ * `e.message` with each backticked option that `optionsOf(e)` lists worded by `word` (cli/: as a
+ * flag, server/: as a JSON field), backticks included. Other backticked text, and an option that
+ * `word` returns undefined for, stay as they are.
+ */
+export function wordOptions(e: EsciError, word: (o: NamedOption) => string | undefined): string {
+  const named = new Set(optionsOf(e));
+  if (!named.size) return e.message;
+  return e.message.replace(NAMED_OPTION, (whole, option: string, raw: string | undefined) => {
+    if (!named.has(option)) return whole;
+    return word(raw === undefined ? { option } : { option, value: parseValue(raw.trim()) }) ?? whole;
+  });
 }

@@ -259,8 +259,8 @@ export async function classifyFile(scorer: PairScorer | ShardRunner, options: Cl
       throw new EsciError(
         "JOB_FAILED",
         `${failedShards.length} shard${failedShards.length > 1 ? "s" : ""} failed after every retry, so ${options.output} was not written:\n  ${failedShards.join("\n  ")}\n` +
-          "Fix the cause (e.g. the workers named above) and rerun with --resume: the output continues at the first failed shard, the failed shards are tried again and the finished ones are taken from the queue. Or start over with --on-error skip to write the output without those rows.",
-        { failed: failedShards },
+          "Fix the cause (e.g. the workers named above) and rerun with `resume: true`: the output continues at the first failed shard, the failed shards are tried again and the finished ones are taken from the queue. Or start over with `onError: \"skip\"` to write the output without those rows.",
+        { failed: failedShards, options: ["resume", "onError"] },
       );
     }
     await out.finish(consumed, commitState());

@@ -125,7 +125,7 @@ export class EvaluationSet {
     if (i === undefined) {
       const issue: InputIssue = { kind: "prediction_without_gold", file, row, column: "product_id", reason: `no gold judgement for (query_id ${p.query_id}, product_id ${p.product_id})` };
       if (!this.onIssue) {
-        throw new EsciError("INVALID_INPUT", `${describeIssue(issue)} (check the locale/split/version filters, or pass --on-error skip)`, { ...issue });
+        throw new EsciError("INVALID_INPUT", `${describeIssue(issue)} (check the locale/split/version filters, or pass \`onError: "skip"\`)`, { ...issue, options: ["onError"] });
       }
       this.onIssue(issue);
       return;
@@ -171,8 +171,8 @@ export class EvaluationSet {
       const first = missing.slice(0, 5).map((i) => `  ${describeIssue(issue(i))}`);
       throw new EsciError(
         "INVALID_INPUT",
-        `${missing.length} gold judgement${missing.length > 1 ? "s have" : " has"} no prediction (check the locale/split/version filters, or pass --on-error skip):\n${first.join("\n")}`,
-        { ...issue(missing[0]), count: missing.length },
+        `${missing.length} gold judgement${missing.length > 1 ? "s have" : " has"} no prediction (check the locale/split/version filters, or pass \`onError: "skip"\`):\n${first.join("\n")}`,
+        { ...issue(missing[0]), count: missing.length, options: ["onError"] },
       );
     }
     for (const i of missing) this.onIssue(issue(i));

@@ -81,8 +81,8 @@ export function esciLabelsOf(modelLabels: readonly string[]): EsciLabel[] {
     if (l === undefined) {
       throw new EsciError(
         "UNSUPPORTED",
-        `model label "${name}" is not an ESCI label (labels: ${modelLabels.join(", ")}); pass --labels E,S,C,I in the model's id order`,
-        { labels: [...modelLabels] },
+        `model label "${name}" is not an ESCI label (labels: ${modelLabels.join(", ")}); pass \`labels: ["E", "S", "C", "I"]\` in the model's id order`,
+        { labels: [...modelLabels], options: ["labels"] },
       );
     }
     return l;

@@ -23,6 +23,16 @@ export function repoFolderName(repoId: string): string {
   return ["models", ...repoId.split("/")].join("--");
 }
 
+/**
+ * The `huggingface-cli download` command that puts `repoId` (or one `file` of it) at `revision`
+ * into the cache, for messages. Its `--revision` is huggingface-cli's own flag, not esci's: this
+ * is the one string below cli/ that may name a flag (see test/package/no-flags-below-cli.test.ts).
+ */
+export function hfDownloadCommand(repoId: string, revision?: string, file?: string): string {
+  const rev = revision && revision !== "main" ? ` --revision ${revision}` : "";
+  return `huggingface-cli download ${repoId}${file ? ` ${file}` : ""}${rev}`;
+}
+
 export interface RepoCache {
   /** `<cache>/models--org--name` */
   root: string;

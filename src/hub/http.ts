@@ -112,13 +112,13 @@ export function statusError(res: Response, subject: RequestSubject, client: HubC
   if (res.status === 404) {
     let message: string;
     if (code === "RevisionNotFound") {
-      message = `Revision "${revision}" does not exist in ${repoId} on ${client.endpoint}: check --revision (a branch, tag or full commit sha).`;
+      message = `Revision "${revision}" does not exist in ${repoId} on ${client.endpoint}: check \`revision\` (a branch, tag or full commit sha).`;
     } else if (code === "EntryNotFound" && file) {
       message = `${file} does not exist in ${repoId} at revision ${revision} on ${client.endpoint}.`;
     } else {
-      message = `${repoId} (revision ${revision}) was not found on ${client.endpoint}: check the repo id and --revision.`;
+      message = `${repoId} (revision ${revision}) was not found on ${client.endpoint}: check the repo id and \`revision\`.`;
     }
-    return new EsciError("NOT_FOUND", message + suffix, details);
+    return new EsciError("NOT_FOUND", message + suffix, code === "EntryNotFound" && file ? details : { ...details, options: ["revision"] });
   }
   const retryable = res.status === 429 || res.status >= 500;
   return new EsciError(

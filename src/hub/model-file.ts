@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { EsciError } from "../errors/index.js";
+import { hfDownloadCommand } from "./cache.js";
 import type { ResolvedModel } from "./resolve.js";
 
 export interface ModelFileOptions {
@@ -36,7 +37,7 @@ export function modelFile(model: ResolvedModel | string, relativePath: string, o
     throw new EsciError(
       "NOT_FOUND",
       `Missing ${relativePath} in the model directory ${m.dir}. Copy it into ${m.dir}, ` +
-        `or pass a Hugging Face repo id (org/name) to --model to download a complete model.`,
+        `or load the model by its Hugging Face repo id (org/name) to download a complete model.`,
       details,
     );
   }
@@ -48,12 +49,11 @@ export function modelFile(model: ResolvedModel | string, relativePath: string, o
       details,
     );
   }
-  const rev = revision && revision !== "main" ? ` --revision ${revision}` : "";
   if (m.repoFiles && !m.offline) {
     throw new EsciError(
       "NOT_FOUND",
       `${relativePath} is in ${repoId} (revision ${revision}) but was not fetched into ${m.dir}: ` +
-        `add it to the allow patterns, or run \`huggingface-cli download ${repoId} ${relativePath}${rev}\`.`,
+        `add it to the allow patterns, or run \`${hfDownloadCommand(repoId, revision, relativePath)}\`.`,
       details,
     );
   }
@@ -61,7 +61,7 @@ export function modelFile(model: ResolvedModel | string, relativePath: string, o
     m.offline ? "OFFLINE" : "NOT_FOUND",
     `Missing ${relativePath} in ${m.dir}, the cached snapshot of ${repoId}` +
       `${revision ? ` (revision ${revision})` : ""}. To provide it: run once without HF_HUB_OFFLINE=1 so esci downloads it, ` +
-      `or \`huggingface-cli download ${repoId} ${relativePath}${rev}\`, or copy it into ${m.dir}.`,
+      `or \`${hfDownloadCommand(repoId, revision, relativePath)}\`, or copy it into ${m.dir}.`,
     details,
   );
 }

@@ -51,19 +51,19 @@ export function validateRepoId(repoId: string): void {
 /** Classifies a `--model` value; throws NOT_FOUND for a missing path, INVALID_ARGUMENT for a bad id. */
 export function parseModelRef(idOrPath: string, env: Env = process.env): ModelRef {
   const value = idOrPath.trim();
-  if (!value) throw new EsciError("INVALID_ARGUMENT", "--model is empty: give a local directory or a repo id like org/name");
+  if (!value) throw new EsciError("INVALID_ARGUMENT", "the model id or path is empty: give a local directory or a repo id like org/name");
   const path = resolve(expandHome(value, env));
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat?.isDirectory()) return { kind: "local", dir: path };
   if (stat) {
-    throw new EsciError("INVALID_ARGUMENT", `--model ${value} is a file; give the directory that holds config.json`, {
+    throw new EsciError("INVALID_ARGUMENT", `${value} is a file, not a model directory; give the directory that holds config.json`, {
       path,
     });
   }
   if (looksLikePath(value)) {
     throw new EsciError(
       "NOT_FOUND",
-      `Model directory ${path} does not exist (from --model ${value}); check the path, or give a Hugging Face repo id like org/name`,
+      `Model directory ${path} does not exist (given as ${value}); check the path, or give a Hugging Face repo id like org/name`,
       { path },
     );
   }

@@ -19,7 +19,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { EsciError } from "../errors/index.js";
-import { assertSafeRepoPath, findSnapshot, isCompleteFile, linkBlob, repoCache, writeRef, type RepoCache } from "./cache.js";
+import { assertSafeRepoPath, findSnapshot, hfDownloadCommand, isCompleteFile, linkBlob, repoCache, writeRef, type RepoCache } from "./cache.js";
 import { DEFAULT_RETRY, downloadBlob, type DownloadProgress, type RetryPolicy } from "./download.js";
 import { fetchFileMetadata, fetchRevisionInfo, type HubClient, type RevisionInfo } from "./http.js";
 import { COMMIT_SHA, parseModelRef } from "./model-id.js";
@@ -151,8 +151,10 @@ export async function resolveModel(idOrPath: string, options: ResolveModelOption
 function validateRevision(revision: string): void {
   const parts = revision.split("/");
   if (!revision || revision.startsWith("/") || parts.some((p) => p === "" || p === "." || p === "..")) {
-    throw new EsciError("INVALID_ARGUMENT", `--revision ${JSON.stringify(revision)} is not a branch, tag or commit sha`, {
+    throw new EsciError("INVALID_ARGUMENT", `\`revision\` ${JSON.stringify(revision)} is not a branch, tag or commit sha`, {
       revision,
+      option: "revision",
+      value: revision,
     });
   }
 }
@@ -165,12 +167,11 @@ function timeoutFromEnv(env: Env): number {
 
 function notCachedOffline(repoId: string, revision: string, cache: RepoCache): EsciError {
   const where = COMMIT_SHA.test(revision) ? join(cache.snapshots, revision) : join(cache.refs, revision);
-  const rev = revision === "main" ? "" : ` --revision ${revision}`;
   return new EsciError(
     "OFFLINE",
     `Offline mode (HF_HUB_OFFLINE) is on and ${repoId} at revision ${revision} is not in the Hugging Face cache ` +
       `(${where} does not exist). Run once without HF_HUB_OFFLINE=1 to download it, or ` +
-      `\`huggingface-cli download ${repoId}${rev}\`, or pass a local model directory to --model.`,
+      `\`${hfDownloadCommand(repoId, revision)}\`, or load the model from a local directory.`,
     { repoId, revision, cacheDir: dirname(cache.root), missing: where },
   );
 }

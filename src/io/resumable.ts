@@ -131,8 +131,8 @@ export class ResumableOutput<S = unknown> {
           : "a different input or settings";
         throw new EsciError(
           "CONFLICT",
-          `${path}: cannot resume, the interrupted run differs: ${what}. Rerun without --resume to start over (or delete ${markerPath})`,
-          { file: markerPath, differences },
+          `${path}: cannot resume, the interrupted run differs: ${what}. Rerun without \`resume: true\` to start over (or delete ${markerPath})`,
+          { file: markerPath, differences, options: ["resume"] },
         );
       }
       if (!(await exists(partial))) {
@@ -149,7 +149,10 @@ export class ResumableOutput<S = unknown> {
     const { size } = await fh.stat();
     if (size < marker.bytes) {
       await fh.close();
-      throw new EsciError("CORRUPT_FILE", `${partial}: shorter (${size} B) than its progress marker says (${marker.bytes} B); rerun without --resume`, { file: partial });
+      throw new EsciError("CORRUPT_FILE", `${partial}: shorter (${size} B) than its progress marker says (${marker.bytes} B); rerun without \`resume: true\``, {
+        file: partial,
+        options: ["resume"],
+      });
     }
     await fh.truncate(marker.bytes);
     return new ResumableOutput<S>(path, fh, options.fingerprint, marker.bytes, { consumed: marker.consumed, state: marker.state }, false, durable);

@@ -30,14 +30,14 @@ export function parseQueueUrl(url: string): RedisTarget {
   try {
     u = new URL(url);
   } catch {
-    throw new EsciError("INVALID_ARGUMENT", `--queue must be a URL like redis://HOST:PORT/DB, got "${url}"`);
+    throw new EsciError("INVALID_ARGUMENT", `\`url\` must be a URL like redis://HOST:PORT/DB, got "${url}"`, { option: "url", value: displayUrl(url) });
   }
   if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
-    throw new EsciError("INVALID_ARGUMENT", `--queue must be a redis:// or rediss:// URL, got "${url}"`);
+    throw new EsciError("INVALID_ARGUMENT", `\`url\` must be a redis:// or rediss:// URL, got "${url}"`, { option: "url", value: displayUrl(url) });
   }
   const dbPart = u.pathname.replace(/^\//, "");
   const db = dbPart === "" ? 0 : Number(dbPart);
-  if (!Number.isInteger(db) || db < 0) throw new EsciError("INVALID_ARGUMENT", `--queue ${url}: the path must be a database number, got "/${dbPart}"`);
+  if (!Number.isInteger(db) || db < 0) throw new EsciError("INVALID_ARGUMENT", `\`url\` ${url}: the path must be a database number, got "/${dbPart}"`, { option: "url", value: displayUrl(url) });
   return {
     host: u.hostname || "127.0.0.1",
     port: u.port ? Number(u.port) : 6379,
@@ -80,7 +80,7 @@ export async function openQueue(url: string, timeoutMs = 10_000): Promise<Queue>
     ]);
   } catch (e) {
     await queue.close().catch(() => {});
-    throw new EsciError("UNAVAILABLE", `cannot reach Redis at ${displayUrl(url)} (${(e as Error).message}); start redis-server there or fix --queue`, { url: displayUrl(url) });
+    throw new EsciError("UNAVAILABLE", `cannot reach Redis at ${displayUrl(url)} (${(e as Error).message}); start redis-server there or fix \`url\``, { option: "url", url: displayUrl(url) });
   } finally {
     clearTimeout(timer);
   }

@@ -62,7 +62,10 @@ export class CrossEncoder implements PairScorer {
   private constructor(readonly model: LoadedModel, labels?: string[], calibrate = true) {
     const n = model.config.id2label.length;
     if (labels && labels.length !== n) {
-      throw new EsciError("INVALID_ARGUMENT", `--labels names ${labels.length} labels but ${model.id} has ${n} outputs (${model.config.id2label.join(", ")})`);
+      throw new EsciError("INVALID_ARGUMENT", `\`labels\` names ${labels.length} labels but ${model.id} has ${n} outputs (${model.config.id2label.join(", ")})`, {
+        option: "labels",
+        value: labels,
+      });
     }
     this.labels = labels ?? model.config.id2label;
     if (calibrate) this.calibration = readCalibration(model.dir, n);

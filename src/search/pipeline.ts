@@ -126,13 +126,13 @@ export const DEFAULT_SECOND_RERANK_TOP = 10;
 export function resolveGains(gains: Partial<EsciGains> = {}): EsciGains {
   const g = { ...ESCI_GAINS, ...gains };
   for (const [l, v] of Object.entries(g)) {
-    if (!Number.isFinite(v)) throw new EsciError("INVALID_ARGUMENT", `gain of ${l} must be a finite number, got ${v}`);
+    if (!Number.isFinite(v)) throw new EsciError("INVALID_ARGUMENT", `\`gains\`: the gain of ${l} must be a finite number, got ${v}`, { option: "gains", value: v });
   }
   return g;
 }
 
-function checkCount(name: string, v: number, max = 10_000): void {
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new EsciError("INVALID_ARGUMENT", `${name} must be an integer from 1 to ${max}, got ${v}`);
+function checkCount(option: keyof SearchOptions, v: number, max = 10_000): void {
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new EsciError("INVALID_ARGUMENT", `\`${option}\` must be an integer from 1 to ${max}, got ${v}`, { option, value: v, limit: max });
 }
 
 export class SearchPipeline {
@@ -151,7 +151,7 @@ export class SearchPipeline {
     this.caches = parts.caches;
     this.first = reranker(parts.scorer);
     this.second = reranker(parts.secondScorer);
-    if (this.second && !this.first) throw new EsciError("INVALID_ARGUMENT", "a second reranker needs a first one (--rerank-model)");
+    if (this.second && !this.first) throw new EsciError("INVALID_ARGUMENT", "a second reranker (`secondScorer`) needs a first one (`scorer`)", { option: "secondScorer", options: ["scorer"] });
   }
 
   /** The query's embedding, from the cache when it holds one. */
@@ -174,8 +174,8 @@ export class SearchPipeline {
       if (!sameSpace(space, mine)) {
         throw new EsciError(
           "CONFLICT",
-          `store ${this.store.location} holds vectors of "${space.model}" (dimension ${space.dimension}); queries were to be embedded by "${mine.model}" (dimension ${mine.dimension}) — use --embed-model "${space.model}"`,
-          { store: this.store.location, stored: space, embedder: mine },
+          `store ${this.store.location} holds vectors of "${space.model}" (dimension ${space.dimension}); queries were to be embedded by "${mine.model}" (dimension ${mine.dimension}) — embed them with "${space.model}" (\`embedder\`)`,
+          { store: this.store.location, stored: space, embedder: mine, option: "embedder" },
         );
       }
       this.checkedEmbedder = true;
@@ -214,7 +214,11 @@ export class SearchPipeline {
    */
   async rerank(query: string, products: readonly CatalogProduct[], options: RerankOptions = {}, which: "first" | "second" = "first"): Promise<{ label: string; esci: EsciLabel; probs: Record<string, number>; gain: number; calibrated?: true }[]> {
     const r = which === "first" ? this.first : this.second;
-    if (!r) throw new EsciError("INVALID_ARGUMENT", which === "first" ? "reranking needs a cross-encoder (--rerank-model M), or use --no-rerank" : "no second reranker (--second-rerank-model M)");
+    if (!r) {
+      throw which === "first"
+        ? new EsciError("INVALID_ARGUMENT", "reranking needs a cross-encoder (`scorer`), or use `rerank: false`", { option: "scorer", options: ["rerank"] })
+        : new EsciError("INVALID_ARGUMENT", "no second reranker (`secondScorer`)", { option: "secondScorer" });
+    }
     const gains = resolveGains(options.gains);
     const text = productText(options.productTemplate ?? DEFAULT_RERANK_TEMPLATE);
     if (!products.length) return [];
@@ -275,9 +279,11 @@ export class SearchPipeline {
     const k = options.k ?? DEFAULT_K;
     checkCount("k", k);
     const rerank = options.rerank ?? this.scorer !== undefined;
-    if (options.only && !rerank) throw new EsciError("INVALID_ARGUMENT", "--only needs the cross-encoder's labels: drop --no-rerank and give --rerank-model");
-    if (options.rerankCandidates !== undefined) checkCount("rerank candidates", options.rerankCandidates);
-    if (options.secondRerankTop !== undefined && options.secondRerankTop !== 0) checkCount("second rerank top", options.secondRerankTop);
+    if (options.only && !rerank) {
+      throw new EsciError("INVALID_ARGUMENT", "`only` needs the cross-encoder's labels: drop `rerank: false` and give a `scorer`", { option: "only", options: ["rerank", "scorer"] });
+    }
+    if (options.rerankCandidates !== undefined) checkCount("rerankCandidates", options.rerankCandidates);
+    if (options.secondRerankTop !== undefined && options.secondRerankTop !== 0) checkCount("secondRerankTop", options.secondRerankTop);
     if (!query.trim()) throw new EsciError("INVALID_ARGUMENT", "empty query");
     const cands = await this.stage1(query, options);
     let hits = await this.hydrate(rerank && options.rerankCandidates !== undefined ? cands.slice(0, options.rerankCandidates) : cands);

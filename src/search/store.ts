@@ -167,8 +167,8 @@ export function embeddingConflict(location: string, stored: EmbeddingSpace, want
         : `its vectors embed the product text "${stored.template}", not "${wanted.template}"`;
   return new EsciError(
     "CONFLICT",
-    `store ${location}: ${what}; use --embed-model "${stored.model}" (or the same template), or re-embed every product with --reindex`,
-    { store: location, stored, wanted },
+    `store ${location}: ${what}; embed with "${stored.model}" (\`embedder\`, and the same \`template\`), or re-embed every product with \`reindex: true\``,
+    { store: location, stored, wanted, options: ["embedder", "template", "reindex"] },
   );
 }
 

@@ -7,12 +7,17 @@
  * failure INVALID_INPUT (422, as text-embeddings-inference answers validation errors). Anything
  * that is not an EsciError is INTERNAL (500) and its message is not shown to the client.
  *
+ * Options are worded as this API names them (errors/index.ts): where a lower layer's message names
+ * an API option (`rerankCandidates`), the body names the request's JSON field (`rerank_candidates`),
+ * or, for a part of the server's own setup (its bi-encoder, its models), the `esci serve` flag
+ * that sets it; `details.option(s)` become `details.field(s)` likewise.
+ *
  * Errors on a connection before any request exists (Node's 'clientError': a request that did not
  * arrive in time, headers too large, bytes that are not HTTP) are answered here too, in the same
  * body shape, as a raw HTTP/1.1 response after which the connection closes.
  */
 import { STATUS_CODES } from "node:http";
-import { ERROR_TABLE, EsciError, isEsciError, type ErrorCode } from "../errors/index.js";
+import { ERROR_TABLE, EsciError, isEsciError, wordOptions, type ErrorCode, type NamedOption } from "../errors/index.js";
 import type { ServerTimeouts } from "./limits.js";
 import type { ErrorBody } from "./api.js";
 
@@ -44,6 +49,40 @@ export function toEsciError(e: unknown, bodyLimit?: number): EsciError {
   return new EsciError(code, code === "INTERNAL" ? "internal error" : f.message, undefined, { cause: e });
 }
 
+/** API options that are the server's setup, not request fields: the `esci serve` flag that sets each. */
+const SETUP_FLAGS: Readonly<Record<string, string>> = {
+  scorer: "--model",
+  secondScorer: "--second-rerank-model",
+  embedder: "--embed-model",
+  labels: "--labels",
+  revision: "--revision",
+};
+
+/** An API option's name in a request body: the snake_case JSON field (rerankCandidates → rerank_candidates). */
+export function jsonField(option: string): string {
+  return option.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** An option as an answer words it: `field`, `"field": value`, or the serve flag of a setup option. */
+function wordForHttp({ option, value }: NamedOption): string {
+  if (Object.hasOwn(SETUP_FLAGS, option)) return SETUP_FLAGS[option];
+  return value === undefined ? `\`${jsonField(option)}\`` : `${JSON.stringify(jsonField(option))}: ${JSON.stringify(value)}`;
+}
+
+/**
+ * `details` as the answer words them: `option` becomes `field` (a request field) or `setting` (a
+ * serve flag); `options` becomes `fields` and `settings` likewise.
+ */
+function httpDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const { option, options, ...out } = details;
+  const isSetup = (o: string) => Object.hasOwn(SETUP_FLAGS, o);
+  if (typeof option === "string") out[isSetup(option) ? "setting" : "field"] = isSetup(option) ? SETUP_FLAGS[option] : jsonField(option);
+  const named = Array.isArray(options) ? options.filter((o): o is string => typeof o === "string") : [];
+  if (named.some((o) => !isSetup(o))) out.fields = named.filter((o) => !isSetup(o)).map(jsonField);
+  if (named.some(isSetup)) out.settings = named.filter(isSetup).map((o) => SETUP_FLAGS[o]);
+  return out;
+}
+
 export interface HttpError {
   status: number;
   headers: Record<string, string>;
@@ -55,8 +94,8 @@ export function toHttpError(e: EsciError): HttpError {
   const retry = e.details?.retry_after_s;
   if (typeof retry === "number") headers["retry-after"] = String(retry);
   if (e.code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="esci"';
-  const body: ErrorBody = { error: e.message, error_type: e.code };
-  if (e.details && Object.keys(e.details).length) body.details = e.details;
+  const body: ErrorBody = { error: wordOptions(e, wordForHttp), error_type: e.code };
+  if (e.details && Object.keys(e.details).length) body.details = httpDetails(e.details);
   return { status: ERROR_TABLE[e.code].httpStatus, headers, body };
 }
 

@@ -160,8 +160,8 @@ export class QueuedCrossEncoder implements PairScorer {
   notReranker(): EsciError {
     return new EsciError(
       "UNSUPPORTED",
-      `model ${this.id} has labels ${this.labels.join(", ")}, which are neither ESCI labels nor one relevance logit, so it cannot rank; restart with --labels naming E, S, C, I in the model's id order`,
-      { labels: [...this.labels] },
+      `model ${this.id} has labels ${this.labels.join(", ")}, which are neither ESCI labels nor one relevance logit, so it cannot rank; load it with \`labels\` naming E, S, C, I in the model's id order`,
+      { labels: [...this.labels], options: ["labels"] },
     );
   }
 

@@ -58,7 +58,7 @@ export function holdOutGroups<T extends { group: string }>(rows: readonly T[], f
   const groups = [...new Set(rows.map((r) => r.group))].sort();
   shuffleInPlace(groups, mulberry32(seed ^ 0x5eed));
   const n = Math.max(1, Math.round(groups.length * fraction));
-  if (n >= groups.length) throw new EsciError("INVALID_INPUT", `only ${groups.length} distinct queries: too few to hold out ${Math.round(fraction * 100)}% for validation (give --validation)`);
+  if (n >= groups.length) throw new EsciError("INVALID_INPUT", `only ${groups.length} distinct queries: too few to hold out ${Math.round(fraction * 100)}% for validation (give \`validation\` pairs)`, { options: ["validation"] });
   const held = new Set(groups.slice(0, n));
   return { train: rows.filter((r) => !held.has(r.group)), validation: rows.filter((r) => held.has(r.group)) };
 }

@@ -104,10 +104,14 @@ export function planTraining(examples: number, o: TrainOptions, hasValidation: b
   return { examples, batchesPerEpoch, stepsPerEpoch, totalSteps, warmupSteps: warmupSteps(totalSteps, o.warmupRatio), evalInterval };
 }
 
-/** Refuses to start a run over an earlier one without --resume (their logs and checkpoints would mix). */
+/** Refuses to start a run over an earlier one without `resume` (their logs and checkpoints would mix). */
 export function checkFreshOutput(o: TrainOptions): void {
   if (!o.resume && (existsSync(join(o.output, "checkpoints")) || existsSync(join(o.output, "log.jsonl")))) {
-    throw new EsciError("INVALID_ARGUMENT", `${o.output} already holds a training run (log.jsonl or checkpoints/): pass --resume to continue it, or choose another --output`);
+    throw new EsciError("INVALID_ARGUMENT", `${o.output} already holds a training run (log.jsonl or checkpoints/): pass \`resume: true\` to continue it, or choose another \`output\``, {
+      path: o.output,
+      option: "output",
+      options: ["resume"],
+    });
   }
 }
 

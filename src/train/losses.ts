@@ -47,13 +47,19 @@ export interface FloatConstants {
   f(values: number[], dims: number[]): string;
 }
 
-export function checkLossOptions(o: LossOptions, check: (ok: boolean, message: string) => void): void {
-  check(LOSS_KINDS.includes(o.loss), `loss must be one of ${LOSS_KINDS.join(", ")}, got ${JSON.stringify(o.loss)}`);
-  check(Number.isFinite(o.labelSmoothing) && o.labelSmoothing >= 0 && o.labelSmoothing < 1, `label smoothing must be in [0, 1), got ${o.labelSmoothing}`);
-  check(Number.isFinite(o.focalGamma) && o.focalGamma >= 0, `focal gamma must be ≥ 0, got ${o.focalGamma}`);
-  check(!(o.loss === "focal" && o.labelSmoothing > 0), "label smoothing applies to the cross-entropy loss; the focal loss has none (drop --label-smoothing or use --loss ce)");
+/** `check(ok, message, option, options)` throws when not ok; messages name options in backticks (errors/index.ts). */
+export function checkLossOptions(o: LossOptions, check: (ok: boolean, message: string, option: string, options?: string[]) => void): void {
+  check(LOSS_KINDS.includes(o.loss), `\`loss\` must be one of ${LOSS_KINDS.join(", ")}, got ${JSON.stringify(o.loss)}`, "loss");
+  check(Number.isFinite(o.labelSmoothing) && o.labelSmoothing >= 0 && o.labelSmoothing < 1, `\`labelSmoothing\` must be in [0, 1), got ${o.labelSmoothing}`, "labelSmoothing");
+  check(Number.isFinite(o.focalGamma) && o.focalGamma >= 0, `\`focalGamma\` must be ≥ 0, got ${o.focalGamma}`, "focalGamma");
+  check(
+    !(o.loss === "focal" && o.labelSmoothing > 0),
+    'label smoothing applies to the cross-entropy loss; the focal loss has none (drop `labelSmoothing` or use `loss: "ce"`)',
+    "labelSmoothing",
+    ["loss"],
+  );
   if (Array.isArray(o.classWeights)) {
-    check(o.classWeights.every((w) => Number.isFinite(w) && w >= 0) && o.classWeights.some((w) => w > 0), `class weights must be ≥ 0 and not all 0, got ${o.classWeights.join(",")}`);
+    check(o.classWeights.every((w) => Number.isFinite(w) && w >= 0) && o.classWeights.some((w) => w > 0), `\`classWeights\` must be ≥ 0 and not all 0, got ${o.classWeights.join(",")}`, "classWeights");
   }
 }
 
@@ -72,13 +78,17 @@ export function resolveLoss(o: LossOptions, trainLabels: ArrayLike<number>, labe
     if (missing.length) {
       throw new EsciError(
         "INVALID_INPUT",
-        `--class-weights balanced: no training pairs labelled ${missing.join(", ")}, so their inverse share is undefined; give the weights explicitly (one per label: ${labelNames.join(",")})`,
+        `\`classWeights: "balanced"\`: no training pairs labelled ${missing.join(", ")}, so their inverse share is undefined; give the weights explicitly (one per label: ${labelNames.join(",")})`,
+        { option: "classWeights", value: "balanced" },
       );
     }
     weights = counts.map((n) => trainLabels.length / (C * n));
   } else {
     if (o.classWeights.length !== C) {
-      throw new EsciError("INVALID_ARGUMENT", `--class-weights gives ${o.classWeights.length} weights but the head has ${C} labels (${labelNames.join(", ")}, in id order)`);
+      throw new EsciError("INVALID_ARGUMENT", `\`classWeights\` gives ${o.classWeights.length} weights but the head has ${C} labels (${labelNames.join(", ")}, in id order)`, {
+        option: "classWeights",
+        value: o.classWeights,
+      });
     }
     weights = [...o.classWeights];
   }

@@ -58,18 +58,24 @@ function overlaySource(base: TensorSource & { close(): void }, rename: (name: st
   };
 }
 
-/** Maps each ESCI label to the head id whose name denotes it; names that are no ESCI label are an error. */
-function esciLabelIds(labels: readonly string[], where: string): Map<EsciLabel, number> {
+/**
+ * Maps each ESCI label to the head id whose name denotes it; names that are no ESCI label are an
+ * error. `where` says where the names come from: the base model's id2label, or the `labels` option.
+ */
+function esciLabelIds(labels: readonly string[], where: { model: string } | "labels"): Map<EsciLabel, number> {
   const ids = new Map<EsciLabel, number>();
+  const from = where === "labels" ? "`labels`" : `${where.model} (id2label)`;
+  const option = where === "labels" ? { option: "labels" } : { options: ["labels"] };
   labels.forEach((name, i) => {
     const l = parseEsciLabel(name);
     if (l === undefined) {
       throw new EsciError(
         "INVALID_ARGUMENT",
-        `${where}: label "${name}" (id ${i}) is not an ESCI label; name the head's labels with --labels (e.g. --labels exact,substitute,complement,irrelevant)`,
+        `${from}: label "${name}" (id ${i}) is not an ESCI label; name the head's labels with \`labels\` (e.g. \`labels: ["exact", "substitute", "complement", "irrelevant"]\`)`,
+        { ...option, options: ["labels"] },
       );
     }
-    if (ids.has(l)) throw new EsciError("INVALID_ARGUMENT", `${where}: two head labels denote ESCI label ${l}`);
+    if (ids.has(l)) throw new EsciError("INVALID_ARGUMENT", `${from}: two head labels denote ESCI label ${l}`, option);
     ids.set(l, i);
   });
   return ids;
@@ -93,7 +99,10 @@ export async function initialModel(base: string, opts: { labels?: string[]; seed
     if (isClassifier) {
       labels = opts.labels ?? baseCfg.id2label;
       if (labels.length !== baseCfg.id2label.length) {
-        throw new EsciError("INVALID_ARGUMENT", `--labels names ${labels.length} labels but the head of ${base} has ${baseCfg.id2label.length} (${baseCfg.id2label.join(", ")})`);
+        throw new EsciError("INVALID_ARGUMENT", `\`labels\` names ${labels.length} labels but the head of ${base} has ${baseCfg.id2label.length} (${baseCfg.id2label.join(", ")})`, {
+          option: "labels",
+          value: labels,
+        });
       }
     } else {
       if (arch && !/(Model|ForMaskedLM|ForPreTraining)$/.test(arch)) {
@@ -125,7 +134,7 @@ export async function initialModel(base: string, opts: { labels?: string[]; seed
       family,
       source: overlaySource(ckpt, rename, extra),
       labels,
-      labelIds: esciLabelIds(labels, isClassifier ? `${base} (id2label)` : "--labels"),
+      labelIds: esciLabelIds(labels, isClassifier && !opts.labels ? { model: base } : "labels"),
       newTensors: [...extra.keys()],
     };
   } catch (e) {

@@ -69,31 +69,35 @@ export const DEFAULTS: Omit<TrainOptions, "base" | "data" | "output"> = {
   focalGamma: 2, // Lin et al. 2017's best γ
 };
 
-function check(ok: boolean, message: string): void {
-  if (!ok) throw new EsciError("INVALID_ARGUMENT", message);
+/** INVALID_ARGUMENT unless `ok`; `message` names `option` (and `options`) in backticks, the edges word them. */
+export function checkOption(ok: boolean, message: string, option: string, options?: string[]): void {
+  if (!ok) throw new EsciError("INVALID_ARGUMENT", message, { option, ...(options ? { options } : {}) });
 }
 
 /** Fills defaults and rejects impossible values with the option named. */
 export function resolveOptions(partial: Partial<TrainOptions> & Pick<TrainOptions, "base" | "data" | "output">): TrainOptions {
   const o: TrainOptions = { ...DEFAULTS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as TrainOptions;
-  const posInt = (v: number | undefined, name: string) => check(v === undefined || (Number.isInteger(v) && v >= 1), `${name} must be a positive integer, got ${v}`);
-  posInt(o.batchSize, "batch size");
-  posInt(o.gradAccum, "grad accum");
-  posInt(o.saveEvery, "save every");
-  posInt(o.maxSteps, "max steps");
-  posInt(o.threads, "threads");
-  check(Number.isFinite(o.epochs) && o.epochs > 0, `epochs must be > 0, got ${o.epochs}`);
-  check(Number.isFinite(o.lr) && o.lr >= 0, `lr must be ≥ 0, got ${o.lr}`);
-  check(o.warmupRatio >= 0 && o.warmupRatio <= 1, `warmup ratio must be in [0, 1], got ${o.warmupRatio}`);
-  check(o.evalEvery >= 0, `eval every must be ≥ 0, got ${o.evalEvery}`);
-  check(o.weightDecay >= 0, `weight decay must be ≥ 0, got ${o.weightDecay}`);
-  check(o.maxGradNorm >= 0, `max grad norm must be ≥ 0, got ${o.maxGradNorm}`);
-  check(Number.isInteger(o.seed) && o.seed >= 0, `seed must be a non-negative integer, got ${o.seed}`);
-  check(Number.isInteger(o.maxLength) && o.maxLength >= 3, `max length must be an integer ≥ 3, got ${o.maxLength}`);
-  check(o.dropout === undefined || (o.dropout >= 0 && o.dropout < 1), `dropout must be in [0, 1), got ${o.dropout}`);
-  check(o.validationFraction > 0 && o.validationFraction < 1, `validation fraction must be in (0, 1), got ${o.validationFraction}`);
-  check(o.labels === undefined || o.labels.length >= 2, "labels must name at least two classes");
-  checkLossOptions(o, check);
+  const posInt = (option: keyof TrainOptions) => {
+    const v = o[option] as number | undefined;
+    checkOption(v === undefined || (Number.isInteger(v) && v >= 1), `\`${option}\` must be a positive integer, got ${v}`, option);
+  };
+  posInt("batchSize");
+  posInt("gradAccum");
+  posInt("saveEvery");
+  posInt("maxSteps");
+  posInt("threads");
+  checkOption(Number.isFinite(o.epochs) && o.epochs > 0, `\`epochs\` must be > 0, got ${o.epochs}`, "epochs");
+  checkOption(Number.isFinite(o.lr) && o.lr >= 0, `\`lr\` must be ≥ 0, got ${o.lr}`, "lr");
+  checkOption(o.warmupRatio >= 0 && o.warmupRatio <= 1, `\`warmupRatio\` must be in [0, 1], got ${o.warmupRatio}`, "warmupRatio");
+  checkOption(o.evalEvery >= 0, `\`evalEvery\` must be ≥ 0, got ${o.evalEvery}`, "evalEvery");
+  checkOption(o.weightDecay >= 0, `\`weightDecay\` must be ≥ 0, got ${o.weightDecay}`, "weightDecay");
+  checkOption(o.maxGradNorm >= 0, `\`maxGradNorm\` must be ≥ 0, got ${o.maxGradNorm}`, "maxGradNorm");
+  checkOption(Number.isInteger(o.seed) && o.seed >= 0, `\`seed\` must be a non-negative integer, got ${o.seed}`, "seed");
+  checkOption(Number.isInteger(o.maxLength) && o.maxLength >= 3, `\`maxLength\` must be an integer ≥ 3, got ${o.maxLength}`, "maxLength");
+  checkOption(o.dropout === undefined || (o.dropout >= 0 && o.dropout < 1), `\`dropout\` must be in [0, 1), got ${o.dropout}`, "dropout");
+  checkOption(o.validationFraction > 0 && o.validationFraction < 1, `\`validationFraction\` must be in (0, 1), got ${o.validationFraction}`, "validationFraction");
+  checkOption(o.labels === undefined || o.labels.length >= 2, "`labels` must name at least two classes", "labels");
+  checkLossOptions(o, checkOption);
   return o;
 }
 

@@ -25,7 +25,7 @@ import { appendBackward } from "../autodiff/backward.js";
 
 export type DropoutRates = Record<DropoutSite, number>;
 
-/** Probability `p` at every dropout site (the `--dropout` override). */
+/** Probability `p` at every dropout site (the `dropout` option). */
 export function uniformDropout(p: number): DropoutRates {
   return { hidden: p, attention: p, classifier: p, embedding: p, mlp: p };
 }

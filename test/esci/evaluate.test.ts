@@ -223,7 +223,7 @@ describe("evaluateScorer (fake model)", () => {
 
   it("refuses a model whose labels are not ESCI labels", async () => {
     const d = jsonl(join(tmp(), "d.jsonl"), [{ query: "a", product: "a", label: "E" }]);
-    await assert.rejects(evaluateScorer(new FakeScorer({ labels: ["a", "b", "c", "d"] }), { data: d }), /model label "a" is not an ESCI label .*pass --labels E,S,C,I/);
+    await assert.rejects(evaluateScorer(new FakeScorer({ labels: ["a", "b", "c", "d"] }), { data: d }), /model label "a" is not an ESCI label .*pass `labels: \["E", "S", "C", "I"\]`/);
   });
 
   it("the real sample, end to end", { skip: SAMPLE_SKIP }, async () => {

@@ -1,26 +1,31 @@
 /**
  * io/atomic.ts: unique temporary names (two writers of one target never share a file), no
  * leftovers after success or failure, the old file intact when a write fails — and the rule that
- * it is the only module in src/ that renames files into place.
+ * it is the only module in src/ that renames files into place (no documented exceptions today).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { tempSibling, writeFileAtomic, writeFileAtomicSync } from "../../src/io/atomic.js";
 import { REPO_ROOT } from "../helpers/paths.js";
+import { scanSource, tsFiles } from "../helpers/source-scan.js";
 
 const root = mkdtempSync(join(tmpdir(), "esci-atomic-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function tsFiles(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) tsFiles(p, out);
-    else if (name.endsWith(".ts")) out.push(p);
-  }
-  return out;
+/**
+ * Whether a module can rename files: it imports rename/renameSync from fs (named, aliased or by
+ * destructuring), or calls `.rename`/`.renameSync` on something (fs, fs.promises, a namespace import).
+ * Comments and strings do not count; a local function called `rename` does not either.
+ */
+function renamesFiles(src: string): boolean {
+  const { code } = scanSource(src);
+  const namedImport = /import\s*(type\s+)?\{[^}]*\brename(Sync)?\b[^}]*\}\s*from\s*["'](node:)?fs(\/promises)?["']/.test(src);
+  const destructured = /\{[^}]*\brename(Sync)?\b[^}]*\}\s*=/.test(code);
+  const member = /\.\s*rename(Sync)?\b/.test(code);
+  return namedImport || destructured || member;
 }
 
 describe("atomic writes", () => {
@@ -60,8 +65,22 @@ describe("atomic writes", () => {
 
   it("is the only module in src/ that renames files into place", () => {
     const renamers = tsFiles(join(REPO_ROOT, "src"))
-      .filter((f) => /import\s*\{[^}]*\brename(Sync)?\b[^}]*\}\s*from\s*"(node:)?fs(\/promises)?"/.test(readFileSync(f, "utf8")))
+      .filter((f) => renamesFiles(readFileSync(f, "utf8")))
       .map((f) => relative(REPO_ROOT, f).split("\\").join("/"));
+    assert.ok(renamers.length > 0 && tsFiles(join(REPO_ROOT, "src")).length > 100);
     assert.deepEqual(renamers, ["src/io/atomic.ts"]);
+  });
+
+  it("the rename detector sees each way of reaching fs.rename, and not a local function of that name", () => {
+    const yes = [
+      'import { mkdir, rename } from "node:fs/promises";',
+      "import { renameSync as mv } from 'fs';",
+      'import * as fs from "node:fs";\nfs.renameSync(a, b);',
+      'import { promises } from "node:fs";\nawait promises.rename(a, b);',
+      'const { rename } = await import("node:fs/promises");',
+    ];
+    for (const src of yes) assert.equal(renamesFiles(src), true, src);
+    const no = ["let rename = (n: string) => n;\nrename(x);", "// fs.rename(a, b) in a comment", 'const s = "then .rename( it";'];
+    for (const src of no) assert.equal(renamesFiles(src), false, src);
   });
 });

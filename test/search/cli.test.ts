@@ -138,6 +138,8 @@ describe("esci index / search / substitutes", () => {
     assert.match(otherModel.err, /--reindex/);
     const badQuery = esci("search", "--store", store, "--query", "x", "--no-rerank", "--embed-model", fixtureModel("tiny-st-bert-cls"), "--quiet");
     assert.equal(badQuery.code, ERROR_TABLE.CONFLICT.exitCode);
+    // The pipeline names its `embedder` option; the CLI words it as the flag.
+    assert.match(badQuery.err, /embed them with ".*" \(--embed-model\)/);
     const badGains = esci("search", "--store", store, "--query", "x", "--gains", "E=1,Q=2", "--no-rerank");
     assert.equal(badGains.code, ERROR_TABLE.INVALID_ARGUMENT.exitCode);
   });

@@ -75,6 +75,12 @@ describe("POST /v1/search, /v1/substitutes, /v1/embed", () => {
     );
     const only = (await s.app.inject(json("/v1/search", { query: "car stereo", k: 20, only: "C" }))).json();
     assert.ok(only.hits.every((h: { label: string; esci: string }) => h.label === "complement" && h.esci === "C"));
+    // The pipeline names its options; the answer names the request's JSON fields.
+    const onlyUnranked = await s.app.inject(json("/v1/search", { query: "car stereo", rerank: false, only: "C" }));
+    assert.equal(onlyUnranked.statusCode, 422);
+    assert.match(onlyUnranked.json().error, /^`only` needs the cross-encoder's labels: drop "rerank": false/);
+    assert.equal(onlyUnranked.json().details.field, "only");
+    assert.deepEqual(onlyUnranked.json().details.fields, ["rerank"]);
     const empty = await s.app.inject(json("/v1/search", { query: "  " }));
     assert.equal(empty.statusCode, 422);
     const badK = await s.app.inject(json("/v1/search", { query: "x", k: 0 }));
@@ -160,7 +166,9 @@ describe("POST /v1/search, /v1/substitutes, /v1/embed", () => {
       const r = await other.app.inject(json("/v1/search", { query: "car stereo" }));
       assert.equal(r.statusCode, 409, r.body);
       assert.equal(r.json().error_type, "CONFLICT");
-      assert.ok(r.json().error.includes(`--embed-model "${EMBED_MODEL}"`), r.json().error);
+      // The store's model, and the serve flag that sets the server's bi-encoder.
+      assert.ok(r.json().error.includes(`embed them with "${EMBED_MODEL}" (--embed-model)`), r.json().error);
+      assert.equal(r.json().details.setting, "--embed-model");
     } finally {
       await other.close();
     }

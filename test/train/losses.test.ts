@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseFlags } from "../../src/cli/args.js";
 import { LOSS_FLAGS, parseLossFlags } from "../../src/cli/loss-flags.js";
+import { EsciError } from "../../src/errors/index.js";
 import { resolveLoss, resolveOptions } from "../../src/train/index.js";
 
 const HEAD = ["exact", "substitute", "complement", "irrelevant"];
@@ -45,8 +46,12 @@ describe("loss options", () => {
   });
 
   it("rejects impossible values with the option named", () => {
-    assert.throws(() => resolveOptions({ ...base, labelSmoothing: 1 }), /label smoothing must be in \[0, 1\)/);
-    assert.throws(() => resolveOptions({ ...base, loss: "focal", focalGamma: -1 }), /focal gamma must be ≥ 0/);
+    assert.throws(() => resolveOptions({ ...base, labelSmoothing: 1 }), (e: unknown) => {
+      assert.ok(e instanceof EsciError && /^`labelSmoothing` must be in \[0, 1\), got 1$/.test(e.message), String(e));
+      assert.deepEqual(e.details, { option: "labelSmoothing" });
+      return true;
+    });
+    assert.throws(() => resolveOptions({ ...base, loss: "focal", focalGamma: -1 }), /`focalGamma` must be ≥ 0/);
     assert.throws(() => resolveOptions({ ...base, loss: "focal", labelSmoothing: 0.1 }), /focal loss has none/);
     assert.throws(() => resolveOptions({ ...base, classWeights: [0, 0, 0, 0] }), /not all 0/);
   });

@@ -67,8 +67,8 @@ describe("base model → classifier", () => {
   });
 
   it("head labels must name ESCI labels, in the head's number", async () => {
-    await assert.rejects(initialModel(fixtureModel("tiny-bert-3label"), { seed: 0 }), /label "LABEL_0" \(id 0\) is not an ESCI label; name the head's labels with --labels/);
-    await assert.rejects(initialModel(fixtureModel("tiny-bert-3label"), { seed: 0, labels: ["E", "S"] }), /--labels names 2 labels but the head of .* has 3/);
+    await assert.rejects(initialModel(fixtureModel("tiny-bert-3label"), { seed: 0 }), /label "LABEL_0" \(id 0\) is not an ESCI label; name the head's labels with `labels`/);
+    await assert.rejects(initialModel(fixtureModel("tiny-bert-3label"), { seed: 0, labels: ["E", "S"] }), /`labels` names 2 labels but the head of .* has 3/);
   });
 
   it("a data label the head does not know is an error", async () => {

@@ -55,7 +55,10 @@ export async function scoreLabelled(scorer: PairScorer, o: Pick<CalibrateOptions
 export async function calibrateModel(scorer: PairScorer, o: CalibrateOptions): Promise<{ file: string; summary: CalibrationSummary; calibration: CalibrationFile }> {
   if (o.prior) {
     if (o.prior.length !== scorer.labels.length || o.prior.some((p) => !(p > 0) || !Number.isFinite(p))) {
-      throw new EsciError("INVALID_ARGUMENT", `--prior needs ${scorer.labels.length} positive numbers, one per label in id order (${scorer.labels.join(", ")}), got ${o.prior.join(",")}`);
+      throw new EsciError("INVALID_ARGUMENT", `\`prior\` needs ${scorer.labels.length} positive numbers, one per label in id order (${scorer.labels.join(", ")}), got ${o.prior.join(",")}`, {
+        option: "prior",
+        value: o.prior,
+      });
     }
   }
   const prior = o.prior && o.prior.map((p) => p / o.prior!.reduce((a, b) => a + b, 0));

@@ -193,7 +193,10 @@ export interface FitOptions {
 /** Temperature by NLL; then biases for an F1 objective, or the shift to another prior. */
 export function fitCalibration(d: LabelledLogits, o: FitOptions): ScoreCalibration {
   if (o.prior && o.objective !== "nll") {
-    throw new EsciError("INVALID_ARGUMENT", `--prior moves the calibrated probabilities to another label mix; the ${o.objective} objective tunes biases to the calibration data's own mix — use one or the other`);
+    throw new EsciError("INVALID_ARGUMENT", `\`prior\` moves the calibrated probabilities to another label mix; \`objective: "${o.objective}"\` tunes biases to the calibration data's own mix — use one or the other`, {
+      option: "prior",
+      options: ["objective"],
+    });
   }
   const temperature = fitTemperature(d);
   const bias = o.objective === "nll" ? new Array<number>(d.classes).fill(0) : fitBiases(d, o.objective);

@@ -61,7 +61,7 @@ export function renderReportHtml(m: Metrics): string {
 
   if (m.skipped.count) {
     parts.push(
-      `<p class="warn">${m.skipped.count.toLocaleString("en-US")} input row(s) were skipped (<code>--on-error skip</code>): ${esc(
+      `<p class="warn">${m.skipped.count.toLocaleString("en-US")} input row(s) were skipped as malformed instead of failing the run: ${esc(
         Object.entries(m.skipped.by_kind)
           .map(([k, n]) => `${k.replace(/_/g, " ")}: ${n}`)
           .join(", "),

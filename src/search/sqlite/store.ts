@@ -101,7 +101,7 @@ export class SqliteStore implements CatalogStore {
     const location = `sqlite:${path}`;
     if (!path) throw new EsciError("INVALID_ARGUMENT", "sqlite: store needs a file path, e.g. sqlite:catalog.db");
     const isNew = !existsSync(path);
-    if (isNew && options.mustExist) throw new EsciError("NOT_FOUND", `no store at ${path}: build one with \`esci index --catalog FILE --store ${location}\``, { store: location });
+    if (isNew && options.mustExist) throw new EsciError("NOT_FOUND", `no store at ${path}: build one with \`esci index\``, { store: location });
     let db: Db;
     try {
       db = new Database(path);

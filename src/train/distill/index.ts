@@ -114,10 +114,14 @@ export async function distill(partial: DistillOptions, hooks: DistillHooks = {})
     const trainGold = trainRows.every((r) => r.label !== undefined);
     if (settings.alpha > 0 && !trainGold) {
       const r = trainRows.find((x) => x.label === undefined)!;
-      throw new EsciError("INVALID_INPUT", `${r.file}, row ${r.row}: no label, but --alpha ${settings.alpha} adds cross-entropy on gold labels (label every row, or use --alpha 0)`, { file: r.file, row: r.row });
+      throw new EsciError("INVALID_INPUT", `${r.file}, row ${r.row}: no label, but \`alpha: ${settings.alpha}\` adds cross-entropy on gold labels (label every row, or use \`alpha: 0\`)`, {
+        file: r.file,
+        row: r.row,
+        option: "alpha",
+      });
     }
     const validGold = validRows !== undefined && validRows.every((r) => r.label !== undefined);
-    // rows without gold carry the teacher's arg-max (the loop feeds labels; the loss reads them only with --alpha)
+    // rows without gold carry the teacher's arg-max (the loop feeds labels; the loss reads them only with alpha > 0)
     const labelled = (rows: readonly Row[], targets: Float32Array, gold: boolean): LabeledPair[] =>
       rows.map((r, i) => ({ query: r.query, product: r.product, group: r.group, label: gold ? r.label! : parseEsciLabel(model.labels[argmax(targets.subarray(i * C, (i + 1) * C))])! }));
     hooks.onNote?.(

@@ -5,8 +5,8 @@
  * MSE on the teacher's logits (sentence-transformers' CrossEncoder MSELoss, the Margin-MSE
  * family), τ = 2 for KL (DistilBERT's temperature), no gold-label term unless asked for.
  */
-import { EsciError } from "../../errors/index.js";
 import { cacheRoot } from "../../onnx/cache.js";
+import { checkOption as check } from "../options.js";
 import { join } from "node:path";
 
 export type DistillLoss = "mse" | "kl";
@@ -20,7 +20,7 @@ export interface DistillSettings {
   layers?: number;
   /** …and this hidden width (fresh init; default: the teacher's width, copied weights). */
   hidden?: number;
-  /** The distillation loss (`--loss`; named apart from fine-tuning's `loss`, ce or focal, which applies to the gold-label term). */
+  /** The distillation loss (the CLI's `loss`; named apart from fine-tuning's `loss`, ce or focal, which applies to the gold-label term). */
   distillLoss: DistillLoss;
   /** Softmax temperature of the KL loss. */
   temperature: number;
@@ -43,21 +43,17 @@ export function defaultTeacherCache(): string {
   return join(cacheRoot(), "teacher-logits");
 }
 
-function check(ok: boolean, message: string): void {
-  if (!ok) throw new EsciError("INVALID_ARGUMENT", message);
-}
-
 export function resolveDistillSettings(partial: Partial<DistillSettings> & Pick<DistillSettings, "teacher">): DistillSettings {
   const s = { ...DISTILL_DEFAULTS, teacherCache: defaultTeacherCache(), ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as DistillSettings;
-  check(s.student === undefined || s.layers === undefined, "give either --student S or --layers N, not both");
-  check(s.student !== undefined || s.layers !== undefined, "the student: give --student S (a checkpoint) or --layers N (N of the teacher's layers)");
-  check(s.hidden === undefined || s.layers !== undefined, "--hidden H needs --layers N (a student made from the teacher)");
-  check(s.layers === undefined || (Number.isInteger(s.layers) && s.layers >= 1), `--layers must be a positive integer, got ${s.layers}`);
-  check(s.hidden === undefined || (Number.isInteger(s.hidden) && s.hidden >= 1), `--hidden must be a positive integer, got ${s.hidden}`);
-  check(s.distillLoss === "mse" || s.distillLoss === "kl", `--loss must be "mse" or "kl", got "${s.distillLoss}"`);
-  check(Number.isFinite(s.temperature) && s.temperature > 0, `--temperature must be > 0, got ${s.temperature}`);
-  check(Number.isFinite(s.alpha) && s.alpha >= 0, `--alpha must be ≥ 0, got ${s.alpha}`);
-  check(s.teacherQuantize === undefined || s.teacherQuantize === "int8", `--teacher-quantize must be "int8", got "${s.teacherQuantize}"`);
+  check(s.student === undefined || s.layers === undefined, "give either `student` (a checkpoint) or `layers` (a student made from the teacher), not both", "student", ["layers"]);
+  check(s.student !== undefined || s.layers !== undefined, "the student: give `student` (a checkpoint) or `layers` (how many of the teacher's layers to keep)", "student", ["layers"]);
+  check(s.hidden === undefined || s.layers !== undefined, "`hidden` needs `layers` (a student made from the teacher)", "hidden", ["layers"]);
+  check(s.layers === undefined || (Number.isInteger(s.layers) && s.layers >= 1), `\`layers\` must be a positive integer, got ${s.layers}`, "layers");
+  check(s.hidden === undefined || (Number.isInteger(s.hidden) && s.hidden >= 1), `\`hidden\` must be a positive integer, got ${s.hidden}`, "hidden");
+  check(s.distillLoss === "mse" || s.distillLoss === "kl", `\`distillLoss\` must be "mse" or "kl", got "${s.distillLoss}"`, "distillLoss");
+  check(Number.isFinite(s.temperature) && s.temperature > 0, `\`temperature\` must be > 0, got ${s.temperature}`, "temperature");
+  check(Number.isFinite(s.alpha) && s.alpha >= 0, `\`alpha\` must be ≥ 0, got ${s.alpha}`, "alpha");
+  check(s.teacherQuantize === undefined || s.teacherQuantize === "int8", `\`teacherQuantize\` must be "int8", got "${s.teacherQuantize}"`, "teacherQuantize");
   return s;
 }
 

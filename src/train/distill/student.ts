@@ -31,7 +31,7 @@ export interface StudentShape {
 
 /** The teacher layers a student of `n` layers keeps (evenly spaced, first and last included). */
 export function keptLayers(teacherLayers: number, n: number): number[] {
-  if (n > teacherLayers) throw new EsciError("INVALID_ARGUMENT", `--layers ${n}: the teacher has only ${teacherLayers} layers`);
+  if (n > teacherLayers) throw new EsciError("INVALID_ARGUMENT", `\`layers: ${n}\`: the teacher has only ${teacherLayers} layers`, { option: "layers", value: n, limit: teacherLayers });
   if (n === 1) return [teacherLayers - 1];
   return Array.from({ length: n }, (_, i) => Math.round((i * (teacherLayers - 1)) / (n - 1)));
 }
@@ -47,7 +47,10 @@ export async function writeStudentFromTeacher(teacher: string, dir: string, shap
   const H = shape.hidden ?? cfg.hiddenSize;
   const fresh = shape.hidden !== undefined;
   if (H % cfg.numHeads !== 0) {
-    throw new EsciError("INVALID_ARGUMENT", `--hidden ${H} is not divisible by the teacher's ${cfg.numHeads} attention heads; choose a multiple of ${cfg.numHeads}`);
+    throw new EsciError("INVALID_ARGUMENT", `\`hidden: ${H}\` is not divisible by the teacher's ${cfg.numHeads} attention heads; choose a multiple of ${cfg.numHeads}`, {
+      option: "hidden",
+      value: H,
+    });
   }
   const I = fresh ? Math.round((cfg.intermediateSize * H) / cfg.hiddenSize) : cfg.intermediateSize;
   // teacher dimension → student dimension (hidden and feed-forward widths; rows, labels and positions kept)

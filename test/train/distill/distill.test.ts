@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { EsciError } from "../../../src/errors/index.js";
 import { CrossEncoder } from "../../../src/models/cross-encoder.js";
 import { readConfig } from "../../../src/models/config.js";
 import { openCheckpoint } from "../../../src/safetensors/index.js";
@@ -181,14 +182,19 @@ describe("distill", () => {
     assert.equal(readConfig(output).numLayers, 1);
     await assert.rejects(
       distill({ teacher: TEACHER, layers: 1, data: join(work, "log.jsonl"), output: join(work, "alpha-run"), alpha: 0.5, maxLength: 32, threads: 1 }),
-      /log\.jsonl, row \d+: no label, but --alpha 0\.5/,
+      /log\.jsonl, row \d+: no label, but `alpha: 0\.5`/,
     );
   });
 
   it("refuses a student given twice or not at all", async () => {
     const base = { teacher: TEACHER, data: join(work, "log.jsonl"), output: join(work, "refused") };
-    await assert.rejects(distill({ ...base, layers: 1, student: TEACHER }), /either --student S or --layers N/);
-    await assert.rejects(distill(base), /give --student S .* or --layers N/);
-    await assert.rejects(distill({ ...base, student: TEACHER, hidden: 16 }), /--hidden H needs --layers N/);
+    // The API's option names, in backticks and in the details (the CLI words them as --student, --layers …).
+    await assert.rejects(distill({ ...base, layers: 1, student: TEACHER }), (e: unknown) => {
+      assert.ok(e instanceof EsciError && /either `student` .* or `layers` .*, not both/.test(e.message), String(e));
+      assert.deepEqual(e.details, { option: "student", options: ["layers"] });
+      return true;
+    });
+    await assert.rejects(distill(base), /give `student` .* or `layers`/);
+    await assert.rejects(distill({ ...base, student: TEACHER, hidden: 16 }), /`hidden` needs `layers`/);
   });
 });
