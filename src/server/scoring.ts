@@ -4,16 +4,11 @@
  * pipeline, the rerank routes and the classifier all go through one queue per model, and the
  * tokenizer and ONNX code they reach is the CLI's (models/runner.ts), not a second copy.
  *
- * Rerank scores. For an ESCI classifier the score is the expected gain Σ P(label)·gain(label)
- * (E 1, S 0.1, C 0.01, I 0; esci/labels.ts), the ranking that maximises expected nDCG for a
- * calibrated model. Its "raw" score (TEI's `raw_scores`) is the log-odds of Exact,
- * z_E − log Σ_{j≠E} exp(z_j): the value whose sigmoid is P(Exact), which is exactly what raw
- * means for a one-logit reranker (raw = the logit, score = its sigmoid, as TEI and
- * sentence-transformers do), and unlike the bare E logit it does not move when a model shifts all
- * its logits together. The expected gain itself has no pre-softmax counterpart.
+ * Rerank scores (expected gain, sigmoid, the raw log-odds of Exact) come from esci/gains.ts, the
+ * one place they are computed.
  */
 import { EsciError } from "../errors/index.js";
-import { esciLabelsOf, expectedGain } from "../esci/labels.js";
+import { rerankScoring, type RerankMode, type RerankScoring } from "../esci/gains.js";
 import type { BiEncoder } from "../models/bi-encoder.js";
 import { toPrediction, type CrossEncoder } from "../models/cross-encoder.js";
 import type { LoadedModel } from "../models/loader.js";
@@ -23,8 +18,7 @@ import type { Encoding } from "../tokenizer/index.js";
 import { TokenizerWorker } from "../tokenizer/worker-tokenizer.js";
 import { BatchQueue, type BatchRunner, type QueueObserver, type QueueOptions } from "./queue.js";
 
-/** How a cross-encoder's predictions become one rerank score. */
-export type RerankMode = "expected-gain" | "sigmoid" | "none";
+export type { RerankMode };
 
 export interface QueuedCallOptions {
   /** Fires when the caller went away: its waiting rows are dropped. */
@@ -86,8 +80,7 @@ export class QueuedCrossEncoder implements PairScorer {
   readonly labels: readonly string[];
   readonly queue: BatchQueue;
   readonly rerankMode: RerankMode;
-  /** Index of Exact among the labels (expected-gain mode). */
-  private readonly exactIndex: number;
+  private readonly ranking: RerankScoring;
 
   private constructor(
     readonly model: CrossEncoder,
@@ -96,14 +89,8 @@ export class QueuedCrossEncoder implements PairScorer {
   ) {
     this.labels = model.labels;
     this.queue = new BatchQueue(runner.run, o.queue, o.observer);
-    let letters: string[] | undefined;
-    try {
-      letters = model.labels.length > 1 ? esciLabelsOf(model.labels) : undefined;
-    } catch {
-      letters = undefined;
-    }
-    this.rerankMode = model.labels.length === 1 ? "sigmoid" : letters ? "expected-gain" : "none";
-    this.exactIndex = letters?.indexOf("E") ?? -1;
+    this.ranking = rerankScoring(model.labels);
+    this.rerankMode = this.ranking.mode;
   }
 
   /** Takes over `model`: close() releases it. */
@@ -136,25 +123,16 @@ export class QueuedCrossEncoder implements PairScorer {
     return { labels: this.labels, cacheKey: this.model.cacheKey, predict: (pairs, options) => this.predict(pairs, { ...options, signal }) };
   }
 
-  /** The rerank score of one prediction (see the module comment). */
+  /** The rerank score of one prediction (esci/gains.ts). */
   score(p: PairPrediction): number {
-    switch (this.rerankMode) {
-      case "sigmoid":
-        return p.probs[this.labels[0]];
-      case "expected-gain":
-        return expectedGain(p.probs);
-      default:
-        throw this.notReranker();
-    }
+    if (this.rerankMode === "none") throw this.notReranker();
+    return this.ranking.score(p);
   }
 
   /** The raw score: the logit of a one-logit model, the log-odds of Exact of an ESCI classifier. */
   rawScore(p: PairPrediction): number {
-    if (this.rerankMode === "sigmoid") return p.logits[0];
-    if (this.rerankMode !== "expected-gain") throw this.notReranker();
-    const others = p.logits.filter((_, i) => i !== this.exactIndex);
-    const m = Math.max(...others);
-    return p.logits[this.exactIndex] - (m + Math.log(others.reduce((s, z) => s + Math.exp(z - m), 0)));
+    if (this.rerankMode === "none") throw this.notReranker();
+    return this.ranking.raw(p);
   }
 
   notReranker(): EsciError {

@@ -8,7 +8,7 @@ import type { InjectOptions } from "fastify";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ERROR_TABLE } from "../../src/errors/index.js";
-import { expectedGain } from "../../src/esci/labels.js";
+import { expectedGain } from "../../src/esci/gains.js";
 import { CrossEncoder, sigmoid } from "../../src/models/cross-encoder.js";
 import { isolateEsciCache } from "../helpers/paths.js";
 import { assertClose, ESCI_MODEL, json, ONE_LOGIT_MODEL, testServer, THREE_LABEL_MODEL } from "./helpers.js";
