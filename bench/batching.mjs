@@ -1,5 +1,5 @@
 /**
- * Tunes esci's length-aware batching (src/models/batching.ts DEFAULT_BATCH) on the ESCI-like
+ * Tunes esci's length-aware batching (src/models/engine/batching.ts DEFAULT_BATCH) on the ESCI-like
  * workload: pairs/s of CrossEncoder.predict end to end for a grid of token budgets (rows × longest
  * row per batch) and row caps, fp32 and int8.
  *
@@ -18,7 +18,7 @@ import { esciPairs } from "./workload.mjs";
 
 process.env.ESCI_CACHE = ESCI_CACHE;
 const { CrossEncoder } = await import("../dist/src/models/cross-encoder.js");
-const { DEFAULT_BATCH } = await import("../dist/src/models/batching.js");
+const { DEFAULT_BATCH } = await import("../dist/src/models/engine/batching.js");
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");

@@ -33,7 +33,7 @@ const { GraphBuilder, MS_DOMAIN } = await import("../dist/src/onnx/graph.js");
 const { quantizeColumns, quantizeMatMulWeights } = await import("../dist/src/onnx/quantize.js");
 const { OnnxSession } = await import("../dist/src/onnx/session.js");
 const { loadTokenizer } = await import("../dist/src/tokenizer/index.js");
-const { runEncodings } = await import("../dist/src/models/runner.js");
+const { BatchEngine, sessionRunner } = await import("../dist/src/models/engine/index.js");
 const { toPrediction } = await import("../dist/src/models/cross-encoder.js");
 const { decision } = await import("../dist/src/models/compare.js");
 
@@ -152,6 +152,9 @@ function matMulNBits(block, accuracyLevel) {
 }
 
 let built = 0;
+/** Encoded rows → output rows through esci's batching engine on `m`'s session (as predict runs them). */
+const runEncodings = (m, rows, opts) => new BatchEngine(sessionRunner(m)).run(rows, opts);
+
 /** A runnable model (what runEncodings needs) from `dir`, its graph changed by `transform`. */
 async function model(dir, transform, { extraOutputs = false, threads = 1, fusion = INT8_FUSIONS } = {}) {
   const config = readConfig(dir);

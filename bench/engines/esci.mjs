@@ -1,6 +1,6 @@
 /**
  * esci through its public API: CrossEncoder.load(dir, { quantize }) + predict(pairs, { maxLength }).
- * scoreAll is one predict() call: esci's own length-aware batching (src/models/batching.ts).
+ * scoreAll is one predict() call: esci's own length-aware batching (src/models/engine/batching.ts).
  */
 import { CrossEncoder } from "../../dist/src/models/cross-encoder.js";
 import { measure, settings } from "./measure.mjs";

@@ -78,7 +78,7 @@ export async function run(ctx) {
     port: 0,
     settings: { limits, timeouts: TIMEOUTS, apiKeys: [KEY], cors: [], logError: () => {} },
     queue: { maxQueuedRows: 8 },
-    load: async () => ({ crossEncoder: await CrossEncoder.load(join(root, "test", "fixtures", "models", "tiny-roberta-esci"), { session: "worker" }) }),
+    load: async () => ({ crossEncoder: await CrossEncoder.load(join(root, "test", "fixtures", "models", "tiny-roberta-esci"), { session: "worker", tokenizer: "worker" }) }),
   });
   const url = server.url;
   const port = Number(new URL(url).port);

@@ -5,6 +5,7 @@
  */
 import { EsciError } from "../errors/index.js";
 import type { CrossEncoder } from "../models/cross-encoder.js";
+import type { LoadOptions } from "../models/loader.js";
 import { DEFAULT_CACHE_SIZES, type SearchCacheSizes } from "../search/cache.js";
 import { DEFAULT_SECOND_RERANK_TOP } from "../search/pipeline.js";
 import { num, str, type Options, type Parsed } from "./args.js";
@@ -44,7 +45,7 @@ export function secondRerankTop(p: Parsed): number | undefined {
 }
 
 /** The --second-rerank-model cross-encoder (float32 unless --second-rerank-quantize int8), or undefined. */
-export async function loadSecondReranker(p: Parsed, extra: { session?: "thread" | "worker"; spinning?: boolean } = {}): Promise<CrossEncoder | undefined> {
+export async function loadSecondReranker(p: Parsed, extra: Pick<LoadOptions, "session" | "tokenizer" | "spinning"> = {}): Promise<CrossEncoder | undefined> {
   const id = str(p, "second-rerank-model");
   const q = str(p, "second-rerank-quantize");
   if (q !== undefined && q !== "int8") throw new EsciError("INVALID_ARGUMENT", `--second-rerank-quantize must be "int8", got "${q}"`);

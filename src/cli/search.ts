@@ -10,8 +10,9 @@ import { esciProbability, ESCI_LABELS, parseEsciLabel, type EsciLabel } from "..
 import type { BiEncoder } from "../models/bi-encoder.js";
 import type { CrossEncoder } from "../models/cross-encoder.js";
 import type { EsciFilter } from "../esci/dataset.js";
+import type { EsciGains } from "../esci/gains.js";
 import { evaluateStoreTask1, type StoreTask1Result } from "../search/evaluate.js";
-import { DEFAULT_CANDIDATES, DEFAULT_K, SearchPipeline, type EsciGains, type SearchHit } from "../search/pipeline.js";
+import { DEFAULT_CANDIDATES, DEFAULT_K, SearchPipeline, type SearchHit } from "../search/pipeline.js";
 import { openStore, type CatalogStore } from "../search/store.js";
 import { hitRate, SearchCaches } from "../search/cache.js";
 import { bool, num, parseFlags, requireStr, str, type Options, type Parsed } from "./args.js";

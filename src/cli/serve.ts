@@ -6,7 +6,9 @@
 import { existsSync, statSync } from "node:fs";
 import { EsciError } from "../errors/index.js";
 import { openStore, type CatalogStore } from "../search/store.js";
-import { DEFAULT_LIMITS, DEFAULT_QUEUE, DEFAULT_TIMEOUTS, startServer, type LoadedParts } from "../server/index.js";
+import { rerankScoring } from "../esci/gains.js";
+import { DEFAULT_QUEUE } from "../models/engine/queue.js";
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, startServer, type LoadedParts } from "../server/index.js";
 import { num, parseFlags, str } from "./args.js";
 import { CASCADE_FLAGS, CASCADE_FLAGS_HELP, cacheSizes, loadSecondReranker, rerankCandidates, secondRerankTop } from "./cascade-flags.js";
 import type { Command } from "./command.js";
@@ -86,6 +88,9 @@ const FLAGS = {
   "max-body": { type: "string" },
 } as const;
 
+/** How the server loads its models: session and tokenizer off the event loop. */
+const WORKERS = { session: "worker", tokenizer: "worker" } as const;
+
 function list(raw: string | undefined): string[] {
   return (raw ?? "")
     .split(",")
@@ -141,12 +146,13 @@ async function run(argv: string[]): Promise<number> {
       store = storeSpec === undefined ? undefined : await openStore(storeSpec, { mustExist: true });
       const space = await store?.embedding();
       const embedModel = str(p, "embed-model") ?? space?.model;
-      // Sessions in worker threads: onnxruntime-node's run blocks its thread (onnx/worker-session.ts).
+      // Sessions and tokenizers in worker threads: onnxruntime-node's run blocks its thread
+      // (onnx/worker-session.ts), and so does tokenizing a large request.
       // The models load side by side (each session's set-up runs on its own thread): a large part of
       // the time to the first answer. allSettled, so that every loaded model is released on failure.
       // With more than one model, idle ONNX Runtime threads sleep rather than spin (onnx/session.ts).
       const several = embedModel !== undefined || str(p, "second-rerank-model") !== undefined;
-      const session = { session: "worker" as const, ...(several ? { spinning: false } : {}) };
+      const session = { ...WORKERS, ...(several ? { spinning: false } : {}) };
       const loads = await Promise.allSettled([
         loadCrossEncoder(p, undefined, "cross-encoder", session).then((m) => (parts.crossEncoder = m)),
         loadSecondReranker(p, session).then((m) => (parts.secondCrossEncoder = m)),
@@ -182,7 +188,7 @@ async function run(argv: string[]): Promise<number> {
   if (first === undefined) {
     const m = server.state.models!;
     log(
-      `ready: ${m.scorer.id} (${m.scorer.labels.join(", ")}; rerank score: ${m.scorer.rerankMode})` +
+      `ready: ${m.scorer.model.id} (${m.scorer.labels.join(", ")}; rerank score: ${rerankScoring(m.scorer.labels).mode})` +
         `${m.embedder ? `, bi-encoder ${m.embedder.modelId}` : ""}${m.store ? `, store ${m.store.location}` : ""}${apiKeys.length ? `, ${apiKeys.length} API key(s)` : ""}`,
     );
   }

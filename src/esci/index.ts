@@ -4,6 +4,7 @@
  * concrete model, so it is tested with fakes and shared by the CLI, the server and training.
  */
 export * from "./labels.js";
+export * from "./gains.js";
 export * from "./issues.js";
 export * from "./metrics/index.js";
 export { readEsciJudgements, openEsciPairs, esciFiles, parseTemplate, renderTemplate, EXAMPLES_FILE, PRODUCTS_FILE, DEFAULT_TEMPLATE } from "./dataset.js";

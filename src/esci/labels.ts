@@ -98,14 +98,3 @@ export function esciProbability(probs: Readonly<Record<string, number>>, letter:
   for (const [name, v] of Object.entries(probs)) if (parseEsciLabel(name) === letter) p += v;
   return p;
 }
-
-/** Σ P(label)·gain(label) over a probability map keyed by any label spelling. */
-export function expectedGain(probs: Readonly<Record<string, number>>, origin?: Origin): number {
-  let g = 0;
-  for (const [name, p] of Object.entries(probs)) {
-    const l = origin ? requireEsciLabel(name, origin) : parseEsciLabel(name);
-    if (l === undefined) throw new EsciError("INVALID_INPUT", `probability key "${name}" is not an ESCI label`);
-    g += p * ESCI_GAINS[l];
-  }
-  return g;
-}

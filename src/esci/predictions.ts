@@ -12,6 +12,7 @@
  */
 import type { PairPrediction } from "../models/types.js";
 import type { InputIssue } from "./issues.js";
+import { expectedGain } from "./gains.js";
 import { ESCI_GAINS, parseEsciLabel, type EsciLabel } from "./labels.js";
 import { checkId, checkNumber, isAbsent, toJsonValue, type Checked } from "./values.js";
 
@@ -52,11 +53,7 @@ export type ScoreSource = "score" | "expected_gain" | "label_gain";
 /** Task 1 ranking score of a prediction and where it came from; undefined when it has none. */
 export function rankingScore(p: Pick<ParsedPrediction, "score" | "probs" | "label">): { score: number; source: ScoreSource } | undefined {
   if (p.score !== undefined) return { score: p.score, source: "score" };
-  if (p.probs) {
-    let g = 0;
-    for (const [l, v] of Object.entries(p.probs)) g += (v as number) * ESCI_GAINS[l as EsciLabel];
-    return { score: g, source: "expected_gain" };
-  }
+  if (p.probs) return { score: expectedGain(p.probs as Record<EsciLabel, number>), source: "expected_gain" };
   if (p.label !== undefined) return { score: ESCI_GAINS[p.label], source: "label_gain" };
   return undefined;
 }

@@ -1,14 +1,20 @@
 /**
  * BiEncoder: texts → sentence embeddings (Float32Array rows) as sentence-transformers'
  * `encode` computes them: Transformer → Pooling → (Normalize), truncating to max_seq_length.
+ * Texts reach ONNX Runtime through the model's batching engine, as CrossEncoder's pairs do.
  */
 import { EsciError } from "../errors/index.js";
-import { loadModel, type LoadedModel, type LoadOptions } from "./loader.js";
-import { runEncodings } from "./runner.js";
+import { BatchEngine, encodeInputs, sessionRunner } from "./engine/index.js";
+import { loadModel, releaseModel, type LoadedModel, type LoadOptions } from "./loader.js";
 import type { EmbedOptions, TextEmbedder } from "./types.js";
 
 export class BiEncoder implements TextEmbedder {
-  private constructor(readonly model: LoadedModel) {}
+  /** The batching engine between embed and the model's session. */
+  readonly engine: BatchEngine;
+
+  private constructor(readonly model: LoadedModel) {
+    this.engine = new BatchEngine(sessionRunner(model));
+  }
 
   static async load(id: string, options: LoadOptions = {}): Promise<BiEncoder> {
     return new BiEncoder(await loadModel(id, "embed", options));
@@ -33,11 +39,13 @@ export class BiEncoder implements TextEmbedder {
     if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > cap) {
       throw new EsciError("INVALID_ARGUMENT", `max length must be an integer from 2 to ${cap}, got ${maxLength}`);
     }
-    const enc = texts.map((t) => this.model.tokenizer.encodeText(t, maxLength));
-    return runEncodings(this.model, enc, { batch: options.batchSize ? { maxBatch: options.batchSize } : undefined, onProgress: options.onProgress });
+    const rows = await encodeInputs(this.model, { texts }, maxLength, options.truncate);
+    return this.engine.run(rows, { batch: options.batchSize ? { maxBatch: options.batchSize } : undefined, onProgress: options.onProgress, signal: options.signal });
   }
 
+  /** Drains the batching engine (queued work finishes), then releases the session and tokenizer worker. */
   async dispose(): Promise<void> {
-    await this.model.session.release();
+    await this.engine.close();
+    await releaseModel(this.model);
   }
 }

@@ -7,13 +7,16 @@
  * A checkpoint with an `esci_calibration.json` (models/calibration.ts) is calibrated by default:
  * probs = softmax((logits + bias) / T), the label their arg-max, `calibrated: true` on each
  * prediction; `logits` stay the model's. `calibration: false` at load (or per call) turns it off.
+ *
+ * Pairs reach ONNX Runtime through the model's batching engine (engine/engine.ts): each call packed
+ * on its own, or — once `engine.startQueue()` has run, as in the server — packed with the pairs of
+ * concurrent calls.
  */
 import { basename, dirname } from "node:path";
 import { EsciError } from "../errors/index.js";
-import type { BatchPlanOptions } from "./batching.js";
 import { calibratedLogits, readCalibration, type ScoreCalibration } from "./calibration.js";
-import { loadModel, type LoadedModel, type LoadOptions } from "./loader.js";
-import { runEncodings } from "./runner.js";
+import { BatchEngine, encodeInputs, sessionRunner, type BatchPlanOptions } from "./engine/index.js";
+import { loadModel, releaseModel, type LoadedModel, type LoadOptions } from "./loader.js";
 import type { Pair, PairPrediction, PairScorer, PredictOptions } from "./types.js";
 
 export interface CrossEncoderOptions extends LoadOptions {
@@ -54,10 +57,15 @@ export function toPrediction(logits: ArrayLike<number>, labels: readonly string[
   return { logits: l, probs, label: labels[best], ...calibrated };
 }
 
+/** predict's options; `batch` sets the offline packing (bench/batching.mjs tunes it). */
+export type CrossEncoderPredictOptions = PredictOptions & { batch?: Partial<BatchPlanOptions> };
+
 export class CrossEncoder implements PairScorer {
   readonly labels: readonly string[];
   /** The checkpoint's calibration, applied by predict (undefined: none, or turned off). */
   readonly calibration?: ScoreCalibration;
+  /** The batching engine between predict and the model's session. */
+  readonly engine: BatchEngine;
 
   private constructor(readonly model: LoadedModel, labels?: string[], calibrate = true) {
     const n = model.config.id2label.length;
@@ -69,6 +77,7 @@ export class CrossEncoder implements PairScorer {
     }
     this.labels = labels ?? model.config.id2label;
     if (calibrate) this.calibration = readCalibration(model.dir, n);
+    this.engine = new BatchEngine(sessionRunner(model));
   }
 
   static async load(id: string, options: CrossEncoderOptions = {}): Promise<CrossEncoder> {
@@ -76,7 +85,7 @@ export class CrossEncoder implements PairScorer {
     try {
       return new CrossEncoder(model, options.labels, options.calibration);
     } catch (e) {
-      await model.session.release();
+      await releaseModel(model);
       throw e;
     }
   }
@@ -92,14 +101,14 @@ export class CrossEncoder implements PairScorer {
   }
 
   /** Raw logits, one Float32Array per pair, input order. */
-  async logits(pairs: readonly Pair[], options: PredictOptions & { batch?: Partial<BatchPlanOptions> } = {}): Promise<Float32Array[]> {
-    const maxLength = this.checkMaxLength(options.maxLength);
-    const enc = this.model.tokenizer.encodePairs(pairs, maxLength);
+  async logits(pairs: readonly Pair[], options: CrossEncoderPredictOptions = {}): Promise<Float32Array[]> {
+    const maxLength = this.checkMaxLength(options.maxLength) ?? this.maxLength;
+    const rows = await encodeInputs(this.model, { pairs }, maxLength, options.truncate);
     const batch = { ...options.batch, ...(options.batchSize ? { maxBatch: options.batchSize } : {}) };
-    return runEncodings(this.model, enc, { batch, onProgress: options.onProgress });
+    return this.engine.run(rows, { batch, onProgress: options.onProgress, signal: options.signal });
   }
 
-  async predict(pairs: readonly Pair[], options: PredictOptions & { batch?: Partial<BatchPlanOptions> } = {}): Promise<PairPrediction[]> {
+  async predict(pairs: readonly Pair[], options: CrossEncoderPredictOptions = {}): Promise<PairPrediction[]> {
     const rows = await this.logits(pairs, options);
     const calibration = options.calibration === false ? undefined : this.calibration;
     return rows.map((l) => toPrediction(l, this.labels, calibration));
@@ -120,7 +129,9 @@ export class CrossEncoder implements PairScorer {
     return maxLength;
   }
 
+  /** Drains the batching engine (queued work finishes), then releases the session and tokenizer worker. */
   async dispose(): Promise<void> {
-    await this.model.session.release();
+    await this.engine.close();
+    await releaseModel(this.model);
   }
 }

@@ -14,6 +14,7 @@ import { OnnxSession, type ModelSession } from "../onnx/session.js";
 import { WorkerSession } from "../onnx/worker-session.js";
 import { openCheckpoint } from "../safetensors/checkpoint.js";
 import { loadTokenizer, type PairTokenizer } from "../tokenizer/index.js";
+import { TokenizerWorker } from "../tokenizer/worker-tokenizer.js";
 import { join } from "node:path";
 import { buildModelGraph, type ModelTask } from "./build.js";
 import { readConfig, type EncoderConfig } from "./config.js";
@@ -41,6 +42,11 @@ export interface LoadOptions {
    * free).
    */
   session?: "thread" | "worker";
+  /**
+   * "thread" (default): tokenize on the calling thread. "worker": also load the tokenizer in a
+   * worker thread, which predict and embed then use (a server's event loop stays free).
+   */
+  tokenizer?: "thread" | "worker";
   /** Texts are cut to this many characters before tokenizing (default DEFAULT_MAX_CHARS; tokenizer/chars.ts). */
   maxChars?: number;
   /** Called while the ONNX graph is written on a cache miss: (weights written, total). */
@@ -51,6 +57,8 @@ export interface LoadedModel extends PreparedModel {
   /** The id or path the user gave. */
   id: string;
   tokenizer: PairTokenizer;
+  /** The same tokenizer in a worker thread (LoadOptions.tokenizer "worker"). */
+  tokenizerWorker?: TokenizerWorker;
   session: ModelSession;
 }
 
@@ -127,9 +135,21 @@ export async function loadModel(id: string, task: ModelTask, opts: LoadOptions =
     throw new EsciError("CORRUPT_FILE", `${join(prepared.dir, "config.json")}: max_position_embeddings ${config.maxPositionEmbeddings} leaves no room for a pair`);
   }
   const tokenizer = await loadTokenizer(prepared.dir, { maxPositions: maxTokens, maxChars: opts.maxChars });
-  const session: ModelSession =
-    opts.session === "worker"
-      ? await WorkerSession.start({ onnxPath: prepared.onnxPath, threads: opts.threads, spinning: opts.spinning })
-      : await OnnxSession.create(prepared.onnxPath, { threads: opts.threads, spinning: opts.spinning });
-  return { ...prepared, id, tokenizer, session };
+  const tokenizerWorker = opts.tokenizer === "worker" ? await TokenizerWorker.start(tokenizer.origin) : undefined;
+  try {
+    const session: ModelSession =
+      opts.session === "worker"
+        ? await WorkerSession.start({ onnxPath: prepared.onnxPath, threads: opts.threads, spinning: opts.spinning })
+        : await OnnxSession.create(prepared.onnxPath, { threads: opts.threads, spinning: opts.spinning });
+    return { ...prepared, id, tokenizer, tokenizerWorker, session };
+  } catch (e) {
+    await tokenizerWorker?.release();
+    throw e;
+  }
+}
+
+/** Ends what loadModel started: the tokenizer worker, if any, and the session. */
+export async function releaseModel(model: Pick<LoadedModel, "tokenizerWorker" | "session">): Promise<void> {
+  await model.tokenizerWorker?.release();
+  await model.session.release();
 }

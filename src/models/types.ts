@@ -28,6 +28,10 @@ export interface PredictOptions {
   onProgress?: (done: number, total: number) => void;
   /** false: raw softmax even when the model has a stored calibration (default: apply it). */
   calibration?: boolean;
+  /** false: a pair longer than maxLength tokens is TOO_LARGE instead of being cut (default true). */
+  truncate?: boolean;
+  /** Fires when the caller went away: its pairs not yet run are dropped, and the call is CANCELLED. */
+  signal?: AbortSignal;
 }
 
 /** Anything that scores query–product pairs: the ONNX CrossEncoder, or a fake in tests. */
@@ -49,6 +53,10 @@ export interface EmbedOptions {
   batchSize?: number;
   maxLength?: number;
   onProgress?: (done: number, total: number) => void;
+  /** false: a text longer than maxLength tokens is TOO_LARGE instead of being cut (default true). */
+  truncate?: boolean;
+  /** Fires when the caller went away: its texts not yet run are dropped, and the call is CANCELLED. */
+  signal?: AbortSignal;
 }
 
 /** Anything that embeds texts: the ONNX BiEncoder, or a fake in tests. */

@@ -12,3 +12,5 @@ export * from "./pipeline.js";
 export * from "./substitutes.js";
 export * from "./evaluate.js";
 export * from "./cache.js";
+// The pipeline's gains option, defined with the one expected-gain function in esci/gains.ts.
+export { resolveGains, type EsciGains } from "../esci/gains.js";

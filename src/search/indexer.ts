@@ -11,7 +11,7 @@
  * products become "pending"; the last phase of every run embeds pending products in id order,
  * one committed chunk at a time, so an interrupted re-embedding resumes as well.
  *
- * The bi-encoder's embed() packs each batch by length (models/batching.ts), which is why batches
+ * The bi-encoder's embed() packs each batch by length (models/engine/batching.ts), which is why batches
  * are hundreds of rows: more rows, less padding.
  */
 import type { IssueHandler } from "../esci/issues.js";

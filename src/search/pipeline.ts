@@ -19,14 +19,13 @@
  * tests run it with fakes whose scores follow from keywords.
  */
 import { EsciError } from "../errors/index.js";
-import { ESCI_GAINS, esciLabelsOf, type EsciLabel } from "../esci/labels.js";
+import { expectedGain, resolveGains, type EsciGains } from "../esci/gains.js";
+import { esciLabelsOf, type EsciLabel } from "../esci/labels.js";
 import type { PairPrediction, PairScorer, TextEmbedder } from "../models/types.js";
 import { digestKey, type SearchCaches } from "./cache.js";
 import { DEFAULT_RRF_K, reciprocalRankFusion } from "./fusion.js";
 import { DEFAULT_RERANK_TEMPLATE, productText, type CatalogProduct } from "./product.js";
 import { sameSpace, type CatalogStore, type ScoredId } from "./store.js";
-
-export type EsciGains = Readonly<Record<EsciLabel, number>>;
 
 export interface SearchHit {
   id: string;
@@ -121,15 +120,6 @@ function reranker(scorer: PairScorer | undefined): Reranker | undefined {
 export const DEFAULT_K = 10;
 export const DEFAULT_CANDIDATES = 100;
 export const DEFAULT_SECOND_RERANK_TOP = 10;
-
-/** Gains with defaults filled in, validated. */
-export function resolveGains(gains: Partial<EsciGains> = {}): EsciGains {
-  const g = { ...ESCI_GAINS, ...gains };
-  for (const [l, v] of Object.entries(g)) {
-    if (!Number.isFinite(v)) throw new EsciError("INVALID_ARGUMENT", `\`gains\`: the gain of ${l} must be a finite number, got ${v}`, { option: "gains", value: v });
-  }
-  return g;
-}
 
 function checkCount(option: keyof SearchOptions, v: number, max = 10_000): void {
   if (!Number.isInteger(v) || v < 1 || v > max) throw new EsciError("INVALID_ARGUMENT", `\`${option}\` must be an integer from 1 to ${max}, got ${v}`, { option, value: v, limit: max });
@@ -229,9 +219,7 @@ export class SearchPipeline {
       r.letters.forEach((l, i) => (probs[l] += pred.probs[r.scorer.labels[i]] ?? 0));
       let esci: EsciLabel = r.letters[0];
       for (const l of r.letters) if (probs[l] > probs[esci]) esci = l;
-      let gain = 0;
-      for (const l of r.letters) gain += probs[l] * gains[l];
-      return { label: pred.label, esci, probs: pred.probs, gain, ...(pred.calibrated ? { calibrated: true as const } : {}) };
+      return { label: pred.label, esci, probs: pred.probs, gain: expectedGain(pred.probs, gains), ...(pred.calibrated ? { calibrated: true as const } : {}) };
     });
   }
 

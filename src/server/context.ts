@@ -9,23 +9,25 @@ import type { ContextConfigDefault, FastifyReply, FastifyRequest, RawReplyDefaul
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { EsciError } from "../errors/index.js";
+import type { BiEncoder } from "../models/bi-encoder.js";
+import type { CrossEncoder } from "../models/cross-encoder.js";
 import type { SearchCaches } from "../search/cache.js";
 import type { CatalogStore } from "../search/store.js";
 import type { Static, TSchema } from "typebox";
 import type { RequestLimits, ServerTimeouts } from "./limits.js";
 import type { ServerMetrics } from "./metrics.js";
-import type { QueuedBiEncoder, QueuedCrossEncoder } from "./scoring.js";
 
 /** The package root (dist/src/server/ → ../../../), where web/ and package.json are. */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 export const VERSION: string = (JSON.parse(readFileSync(`${PACKAGE_ROOT}package.json`, "utf8")) as { version: string }).version;
 
+/** The loaded models, each with its batching queue started (index.ts queuedModels). */
 export interface ServerModels {
-  scorer: QueuedCrossEncoder;
+  scorer: CrossEncoder;
   /** The cascade's second, larger reranker over the first one's top hits (search only). */
-  secondScorer?: QueuedCrossEncoder;
-  embedder?: QueuedBiEncoder;
+  secondScorer?: CrossEncoder;
+  embedder?: BiEncoder;
   store?: CatalogStore;
   /** Query embeddings, stage-1 lists and predictions shared by all search requests. */
   caches: SearchCaches;

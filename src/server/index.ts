@@ -1,29 +1,32 @@
 /**
  * server/: esci over HTTP. `startServer` opens the port first (so /health answers and /ready
- * says 503 while a large model builds), then loads the models through the caller's `load`, wraps
- * each in its batching queue, and flips /ready. `close()` is the graceful shutdown: /ready turns
- * 503, new requests are refused, in-flight ones — and the rows they queued — finish, then the
- * models and the store are released.
+ * says 503 while a large model builds), then loads the models through the caller's `load` (with
+ * `{ session: "worker", tokenizer: "worker" }`, so neither ONNX Runtime nor the tokenizer blocks
+ * the event loop), starts each model's batching queue, and flips /ready. `close()` is the graceful
+ * shutdown: /ready turns 503, new requests are refused, in-flight ones — and the rows they
+ * queued — finish, then the models and the store are released.
+ *
+ * No queue and no model internals here: routes call the models' predict and embed, the CLI's
+ * calls; the batching queue is the models' engine (models/engine/).
  *
  * Process concerns (signals, exit codes) stay in cli/serve.ts.
  */
 import type { FastifyInstance } from "fastify";
 import type { BiEncoder } from "../models/bi-encoder.js";
 import type { CrossEncoder } from "../models/cross-encoder.js";
+import type { QueueOptions } from "../models/engine/queue.js";
 import { SearchCaches, type SearchCacheSizes } from "../search/cache.js";
 import type { CatalogStore } from "../search/store.js";
 import { buildApp } from "./app.js";
 import { ServerState, type ServerModels, type ServerSettings } from "./context.js";
 import { ServerMetrics } from "./metrics.js";
-import type { QueueOptions } from "./queue.js";
-import { QueuedBiEncoder, QueuedCrossEncoder } from "./scoring.js";
 
 export { buildApp } from "./app.js";
 export { ServerState, type ServerModels, type ServerSettings } from "./context.js";
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RequestLimits, type ServerTimeouts } from "./limits.js";
 export { ServerMetrics } from "./metrics.js";
-export { BatchQueue, DEFAULT_QUEUE, type QueueOptions } from "./queue.js";
-export { QueuedBiEncoder, QueuedCrossEncoder } from "./scoring.js";
+// startServer's `queue` option: the models' batching queue (models/engine/queue.ts).
+export { DEFAULT_QUEUE, type QueueOptions } from "../models/engine/queue.js";
 
 export interface LoadedParts {
   crossEncoder: CrossEncoder;
@@ -39,39 +42,31 @@ export interface QueuedModelsOptions {
   caches?: SearchCacheSizes;
 }
 
-/** Loaded models → the server's queued models (taking them over), their queues reporting to `metrics`. */
+/**
+ * Loaded models → the server's models (taking them over): each one's batching queue started
+ * (concurrent requests share its batches), reporting to `metrics`.
+ */
 export async function queuedModels(parts: LoadedParts, o: QueuedModelsOptions, metrics: ServerMetrics): Promise<ServerModels> {
-  const common = { queue: o.queue };
-  let scorer: QueuedCrossEncoder | undefined;
-  let secondScorer: QueuedCrossEncoder | undefined;
   try {
-    scorer = await QueuedCrossEncoder.create(parts.crossEncoder, { ...common, observer: metrics.queueObserver(parts.crossEncoder.model.id) });
-    const s = scorer;
-    metrics.queueDepth.set({ model: s.id }, () => s.queue.depth);
-    if (parts.secondCrossEncoder) {
-      const s2 = (secondScorer = await QueuedCrossEncoder.create(parts.secondCrossEncoder, { ...common, observer: metrics.queueObserver(parts.secondCrossEncoder.model.id) }));
-      metrics.queueDepth.set({ model: s2.id }, () => s2.queue.depth);
-    }
-    let embedder: QueuedBiEncoder | undefined;
-    if (parts.biEncoder) {
-      const e = await QueuedBiEncoder.create(parts.biEncoder, { ...common, observer: metrics.queueObserver(parts.biEncoder.modelId) });
-      metrics.queueDepth.set({ model: e.modelId }, () => e.queue.depth);
-      embedder = e;
+    const named: [CrossEncoder | BiEncoder, string][] = [[parts.crossEncoder, parts.crossEncoder.model.id]];
+    if (parts.secondCrossEncoder) named.push([parts.secondCrossEncoder, parts.secondCrossEncoder.model.id]);
+    if (parts.biEncoder) named.push([parts.biEncoder, parts.biEncoder.modelId]);
+    for (const [m, id] of named) {
+      const queue = m.engine.startQueue(o.queue, metrics.queueObserver(id));
+      metrics.queueDepth.set({ model: id }, () => queue.depth);
     }
     const caches = new SearchCaches(o.caches);
     metrics.watchCaches(caches);
-    return { scorer, secondScorer, embedder, store: parts.store, caches };
+    return { scorer: parts.crossEncoder, secondScorer: parts.secondCrossEncoder, embedder: parts.biEncoder, store: parts.store, caches };
   } catch (e) {
-    await (scorer ? scorer.close() : parts.crossEncoder.dispose());
-    await (secondScorer ? secondScorer.close() : parts.secondCrossEncoder?.dispose());
-    await parts.biEncoder?.dispose();
+    await Promise.all([parts.crossEncoder.dispose(), parts.secondCrossEncoder?.dispose(), parts.biEncoder?.dispose()]);
     throw e;
   }
 }
 
 /** Release the models (after their queues drain) and the store. */
 export async function closeModels(m: ServerModels): Promise<void> {
-  await Promise.all([m.scorer.close(), m.secondScorer?.close(), m.embedder?.close()]);
+  await Promise.all([m.scorer.dispose(), m.secondScorer?.dispose(), m.embedder?.dispose()]);
   await m.store?.close();
 }
 

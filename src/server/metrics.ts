@@ -9,7 +9,7 @@
  * series stays bounded.
  */
 import { hitRate, type SearchCaches } from "../search/cache.js";
-import type { BatchStats, QueueObserver } from "./queue.js";
+import type { BatchStats, QueueObserver } from "../models/engine/queue.js";
 
 type Labels = Readonly<Record<string, string>>;
 

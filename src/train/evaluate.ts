@@ -9,7 +9,7 @@
 import type { ForwardGraph } from "./training-graph.js";
 import type { Feed, GraphSession } from "../onnx/graph-session.js";
 import { classificationReport } from "../esci/metrics/classification.js";
-import { DEFAULT_BATCH, planBatches } from "../models/batching.js";
+import { DEFAULT_BATCH, planBatches } from "../models/engine/batching.js";
 import { makeBatch, type EncodedDataset } from "./data.js";
 
 export interface EvalResult {

@@ -139,3 +139,54 @@ describe("BiEncoder", () => {
     });
   }
 });
+
+describe("the batching engine behind predict and embed", () => {
+  const PAIRS = Array.from({ length: 24 }, (_, i) => [`query ${i % 5}`, "usb cable ".repeat(1 + ((i * 5) % 13)).trim()] as const);
+
+  it("a server's load (worker session and tokenizer) with its queue started predicts what the offline path predicts", async () => {
+    const offline = await CrossEncoder.load(fixtureModel("tiny-roberta-esci"));
+    const served = await CrossEncoder.load(fixtureModel("tiny-roberta-esci"), { session: "worker", tokenizer: "worker" });
+    try {
+      assert.ok(served.model.tokenizerWorker, "the tokenizer runs in a worker");
+      const batches: number[] = [];
+      served.engine.startQueue({ maxWaitMs: 600_000, maxBatch: PAIRS.length, tokenBudget: 1_000_000 }, { onBatch: (s) => batches.push(s.rows) });
+      const want = await offline.predict(PAIRS);
+      // Three concurrent calls fill one batch of the queue.
+      const parts = await Promise.all([served.predict(PAIRS.slice(0, 8)), served.predict(PAIRS.slice(8, 20)), served.predict(PAIRS.slice(20))]);
+      assert.deepEqual(batches, [PAIRS.length], "one queued batch for the three calls");
+      parts.flat().forEach((p, i) => {
+        assertClose(p.logits, want[i].logits, 1e-5, `pair ${i}`);
+        assert.equal(p.label, want[i].label);
+      });
+    } finally {
+      await offline.dispose();
+      await served.dispose();
+    }
+  });
+
+  it("truncate: false makes an input over the token limit TOO_LARGE (index, tokens, limit); by default it is cut", async () => {
+    for (const opts of [{}, { tokenizer: "worker" as const }]) {
+      const ce = await CrossEncoder.load(fixtureModel("tiny-roberta-esci"), opts);
+      const be = await BiEncoder.load(fixtureModel("tiny-st-roberta"), opts);
+      try {
+        const long = "mouse ".repeat(200);
+        const check = (limit: number) => (e: unknown) => {
+          assert.ok(e instanceof EsciError && e.code === "TOO_LARGE", String(e));
+          assert.equal(e.details?.index, 1);
+          assert.equal(e.details?.max_tokens, limit);
+          assert.ok((e.details?.tokens as number) > limit);
+          assert.match(e.message, /^input 1 is \d+ tokens, more than the model's limit of \d+$/);
+          return true;
+        };
+        await assert.rejects(ce.predict([["q", "short"], ["q", long]], { truncate: false }), check(ce.maxLength));
+        await assert.rejects(be.embed(["short", long], { truncate: false }), check(be.maxLength));
+        assert.equal((await ce.predict([["q", long]])).length, 1);
+        assert.deepEqual(await ce.predict([["q", "short"]], { truncate: false }), await ce.predict([["q", "short"]]));
+        assert.equal((await be.embed([long])).length, 1);
+      } finally {
+        await ce.dispose();
+        await be.dispose();
+      }
+    }
+  });
+});

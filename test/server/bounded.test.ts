@@ -46,7 +46,7 @@ describe("bounded work", () => {
       s.app.addHook("onSend", async (req) => {
         if (req.url === "/health") order.push("health");
       });
-      const queue = s.models.scorer.queue;
+      const queue = s.models.scorer.engine.batchQueue!;
       const submit = queue.submit.bind(queue);
       queue.submit = (rows, signal) => {
         order.push("queued");

@@ -29,6 +29,9 @@ export const THREE_LABEL_MODEL = fixtureModel("tiny-bert-3label");
 export const EMBED_MODEL = fixtureModel("tiny-st-roberta");
 export const DEMO_CATALOG = join(REPO_ROOT, "demo", "catalog.jsonl");
 
+/** How `esci serve` loads its models: session and tokenizer in worker threads. */
+export const WORKERS = { session: "worker", tokenizer: "worker" } as const;
+
 export interface TestServerOptions {
   model?: string;
   /** Load a bi-encoder: true for EMBED_MODEL, or a model directory. */
@@ -48,10 +51,10 @@ export async function testServer(o: TestServerOptions = {}) {
   const settings: ServerSettings = { limits: DEFAULT_LIMITS, apiKeys: [], cors: [], ...o.settings };
   const { app, metrics, routes, registered } = await buildApp(state, settings);
   const violations = checkAnswers(app);
-  // Worker-thread sessions, as `esci serve` loads them.
-  const crossEncoder = await CrossEncoder.load(o.model ?? ESCI_MODEL, { session: "worker" });
-  const biEncoder = o.embed ? await BiEncoder.load(o.embed === true ? EMBED_MODEL : o.embed, { session: "worker" }) : undefined;
-  const secondCrossEncoder = o.secondModel ? await CrossEncoder.load(o.secondModel, { session: "worker" }) : undefined;
+  // Worker-thread sessions and tokenizers, as `esci serve` loads them.
+  const crossEncoder = await CrossEncoder.load(o.model ?? ESCI_MODEL, WORKERS);
+  const biEncoder = o.embed ? await BiEncoder.load(o.embed === true ? EMBED_MODEL : o.embed, WORKERS) : undefined;
+  const secondCrossEncoder = o.secondModel ? await CrossEncoder.load(o.secondModel, WORKERS) : undefined;
   const models = await queuedModels({ crossEncoder, secondCrossEncoder, biEncoder, store: o.store }, { queue: o.queue, caches: o.caches }, metrics);
   if (!o.unloaded) state.models = models;
   return {

@@ -81,10 +81,10 @@ describe("over sockets", () => {
       req.end(data);
       // Wait until the request's pairs are queued (however long that takes on a busy machine;
       // the test's timeout bounds it), then hang up.
-      while (s.models.scorer.queue.depth === 0) await new Promise((r) => setTimeout(r, 2));
+      while (s.models.scorer.engine.batchQueue!.depth === 0) await new Promise((r) => setTimeout(r, 2));
       req.destroy();
       await new Promise((r) => setTimeout(r, 100));
-      await s.models.scorer.queue.whenIdle();
+      await s.models.scorer.engine.batchQueue!.whenIdle();
       const m = s.metrics.render();
       const cancelled = Number(/^esci_queue_rejected_rows_total\{[^}]*reason="cancelled"\} (\d+)$/m.exec(m)?.[1] ?? 0);
       const ran = Number(/^esci_batch_size_sum\{[^}]*\} (\d+)$/m.exec(m)?.[1] ?? 0);

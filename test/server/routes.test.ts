@@ -8,7 +8,7 @@ import type { InjectOptions } from "fastify";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ERROR_TABLE } from "../../src/errors/index.js";
-import { expectedGain } from "../../src/esci/labels.js";
+import { expectedGain } from "../../src/esci/gains.js";
 import { CrossEncoder, sigmoid } from "../../src/models/cross-encoder.js";
 import { isolateEsciCache } from "../helpers/paths.js";
 import { assertClose, ESCI_MODEL, json, ONE_LOGIT_MODEL, testServer, THREE_LABEL_MODEL } from "./helpers.js";
@@ -240,7 +240,7 @@ describe("limits and errors", () => {
     const q = await testServer({ queue: { maxQueuedRows: 4, maxBatch: 4, maxWaitMs: 600_000, tokenBudget: 1_000_000 } });
     try {
       const first = q.app.inject(json("/rerank", { query: "q", texts: ["a", "b", "c"] }));
-      while (q.models.scorer.queue.depth < 3) await new Promise((r) => setTimeout(r, 2));
+      while (q.models.scorer.engine.batchQueue!.depth < 3) await new Promise((r) => setTimeout(r, 2));
       const second = await q.app.inject(json("/rerank", { query: "q", texts: ["d", "e"] }));
       assert.equal(second.statusCode, 429, second.body);
       assert.equal(second.json().error_type, "OVERLOADED");

@@ -1,11 +1,14 @@
 /**
  * The model routes: classify pairs, rerank texts (text-embeddings-inference's and Cohere/Jina's
  * shapes), embed texts. Each checks its limits, then hands the whole request to the model's
- * batching queue, which packs it with other requests' rows; ranking is predict + sort, as
- * CrossEncoder.rank does.
+ * predict or embed — the CLI's calls, whose batching engine packs it with other requests' rows in
+ * the model's queue; ranking is predict + sort, as CrossEncoder.rank does, by the rerank score of
+ * esci/gains.ts.
  */
-import { EsciError } from "../../errors/index.js";
+import { EsciError, isEsciError } from "../../errors/index.js";
+import { rerankScoring, type RerankScoring } from "../../esci/gains.js";
 import { parseEsciLabel } from "../../esci/labels.js";
+import type { CrossEncoder } from "../../models/cross-encoder.js";
 import type { Pair } from "../../models/types.js";
 import {
   classifyRequestSchema,
@@ -21,7 +24,36 @@ import {
 } from "../api.js";
 import { apiRoute, clientSignal, type ApiRoute, type RouteContext } from "../context.js";
 import { checkCount, checkText, checkTexts, type RequestLimits } from "../limits.js";
-import type { QueuedCrossEncoder } from "../scoring.js";
+
+/** The error of a cross-encoder that cannot rank, naming the flag that fixes it. */
+export function cannotRank(scorer: CrossEncoder): EsciError {
+  return new EsciError(
+    "UNSUPPORTED",
+    `model ${scorer.model.id} has labels ${scorer.labels.join(", ")}, which are neither ESCI labels nor one relevance logit, so it cannot rank; restart with --labels naming E, S, C, I in the model's id order`,
+    { labels: [...scorer.labels] },
+  );
+}
+
+/** The cross-encoder's rerank scoring (esci/gains.ts); cannotRank when it has none. */
+function ranking(scorer: CrossEncoder): RerankScoring {
+  const r = rerankScoring(scorer.labels);
+  if (r.mode === "none") throw cannotRank(scorer);
+  return r;
+}
+
+/**
+ * `work`, with the engine's TOO_LARGE for input i (truncate false) worded for this request: the
+ * field that holds the input and the request field that allows cutting it.
+ */
+async function naming<T>(work: Promise<T>, describe: (i: number) => string): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    const d = isEsciError(e) && e.code === "TOO_LARGE" ? e.details : undefined;
+    if (typeof d?.index !== "number") throw e;
+    throw new EsciError("TOO_LARGE", `${describe(d.index)} is ${String(d.tokens)} tokens, more than the model's limit of ${String(d.max_tokens)}; shorten it or send "truncate": true`, d, { cause: e });
+  }
+}
 
 /** A classify body → pairs; exactly one of `pairs` or `query` + `products`. */
 function classifyPairs(body: ClassifyRequest, limits: RequestLimits): Pair[] {
@@ -53,15 +85,16 @@ interface RankOptions {
 }
 
 /** Scores of `texts` against `query`, best first; ties keep request order. */
-async function rank(scorer: QueuedCrossEncoder, query: string, texts: readonly string[], o: RankOptions): Promise<{ index: number; score: number }[]> {
-  if (scorer.rerankMode === "none") throw scorer.notReranker();
-  const preds = await scorer.predict(
-    texts.map((t) => [query, t] as const),
-    { signal: o.signal, truncate: o.truncate, calibration: o.calibration, describe: (i) => `the pair (query, ${o.field}[${i}])` },
+async function rank(scorer: CrossEncoder, query: string, texts: readonly string[], o: RankOptions): Promise<{ index: number; score: number }[]> {
+  const r = ranking(scorer);
+  const preds = await naming(
+    scorer.predict(
+      texts.map((t) => [query, t] as const),
+      { signal: o.signal, truncate: o.truncate, calibration: o.calibration },
+    ),
+    (i) => `the pair (query, ${o.field}[${i}])`,
   );
-  return preds
-    .map((p, index) => ({ index, score: o.raw ? scorer.rawScore(p) : scorer.score(p) }))
-    .sort((a, b) => b.score - a.score || a.index - b.index);
+  return preds.map((p, index) => ({ index, score: o.raw ? r.raw(p) : r.score(p) })).sort((a, b) => b.score - a.score || a.index - b.index);
 }
 
 export function modelRoutes(ctx: RouteContext): ApiRoute[] {
@@ -83,15 +116,15 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
         const { scorer } = ctx.state.require();
         const body = req.body;
         const pairs = classifyPairs(body, limits);
-        const preds = await scorer.predict(pairs, { signal: clientSignal(reply), truncate: body.truncate ?? true, calibration: body.calibration, describe: (i) => `pairs[${i}]` });
-        const scored = scorer.rerankMode !== "none";
+        const preds = await naming(scorer.predict(pairs, { signal: clientSignal(reply), truncate: body.truncate ?? true, calibration: body.calibration }), (i) => `pairs[${i}]`);
+        const r = rerankScoring(scorer.labels);
         return {
-          model: scorer.id,
+          model: scorer.model.id,
           labels: [...scorer.labels],
-          calibrated: body.calibration !== false && scorer.model.calibration !== undefined,
+          calibrated: body.calibration !== false && scorer.calibration !== undefined,
           results: preds.map((p, index) => {
             const esci = parseEsciLabel(p.label);
-            return { index, label: p.label, ...(esci ? { esci } : {}), probs: p.probs, logits: p.logits, ...(scored ? { score: scorer.score(p) } : {}) };
+            return { index, label: p.label, ...(esci ? { esci } : {}), probs: p.probs, logits: p.logits, ...(r.mode !== "none" ? { score: r.score(p) } : {}) };
           }),
         };
       },
@@ -138,7 +171,7 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
         checkTexts(texts, "documents", limits);
         const ranked = await rank(scorer, body.query, texts, { signal: clientSignal(reply), truncate: true, calibration: body.calibration, field: "documents" });
         return {
-          model: scorer.id,
+          model: scorer.model.id,
           results: ranked.slice(0, body.top_n ?? ranked.length).map((r) => ({
             index: r.index,
             relevance_score: r.score,
@@ -164,7 +197,7 @@ export function modelRoutes(ctx: RouteContext): ApiRoute[] {
         const body = req.body;
         const texts = typeof body.inputs === "string" ? [body.inputs] : body.inputs;
         checkTexts(texts, "inputs", limits);
-        const vectors = await embedder.embed(texts, { signal: clientSignal(reply), truncate: body.truncate ?? true, describe: (i) => `inputs[${i}]` });
+        const vectors = await naming(embedder.embed(texts, { signal: clientSignal(reply), truncate: body.truncate ?? true }), (i) => `inputs[${i}]`);
         return { model: embedder.modelId, dimension: embedder.dimension, embeddings: vectors.map((v) => Array.from(v)) };
       },
     }),

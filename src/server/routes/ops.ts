@@ -5,6 +5,7 @@
  * probes and scrapers carry none.
  */
 import { EsciError } from "../../errors/index.js";
+import { rerankScoring } from "../../esci/gains.js";
 import { infoResponseSchema, statusResponseSchema, type InfoResponse } from "../api.js";
 import { apiRoute, VERSION, type ApiRoute, type RouteContext } from "../context.js";
 import { METRICS_CONTENT_TYPE } from "../metrics.js";
@@ -67,11 +68,11 @@ export function opsRoutes(ctx: RouteContext): ApiRoute[] {
           version: VERSION,
           ready: state.ready,
           reports: settings.reportsDir !== undefined,
-          limits: { max_pairs: settings.limits.maxPairs, max_chars: settings.limits.maxChars, max_queued: m?.scorer.queue.options.maxQueuedRows ?? 0 },
+          limits: { max_pairs: settings.limits.maxPairs, max_chars: settings.limits.maxChars, max_queued: m?.scorer.engine.batchQueue?.options.maxQueuedRows ?? 0 },
           auth: settings.apiKeys.length > 0,
         };
         if (m) {
-          info.cross_encoder = { id: m.scorer.id, labels: [...m.scorer.labels], rerank_score: m.scorer.rerankMode, max_length: m.scorer.maxLength };
+          info.cross_encoder = { id: m.scorer.model.id, labels: [...m.scorer.labels], rerank_score: rerankScoring(m.scorer.labels).mode, max_length: m.scorer.maxLength };
           if (m.embedder) info.embedder = { id: m.embedder.modelId, dimension: m.embedder.dimension, max_length: m.embedder.maxLength };
           if (m.store) {
             const s = await m.store.info();

@@ -1,9 +1,14 @@
 /**
  * Search and substitutes over the configured catalog store: the same SearchPipeline and
- * findSubstitutes as `esci search` / `esci substitutes`, given the server's queued models (bound
- * to the client's connection, so a client that leaves has its reranking dropped from the queue).
+ * findSubstitutes as `esci search` / `esci substitutes`, given the server's models (their calls
+ * bound to the client's connection, so a client that leaves has its reranking dropped from the
+ * models' batching queues).
  */
 import { EsciError } from "../../errors/index.js";
+import { rerankScoring } from "../../esci/gains.js";
+import type { BiEncoder } from "../../models/bi-encoder.js";
+import type { CrossEncoder } from "../../models/cross-encoder.js";
+import type { PairScorer, TextEmbedder } from "../../models/types.js";
 import { findSubstitutes } from "../../search/substitutes.js";
 import { SearchPipeline, type SearchHit } from "../../search/pipeline.js";
 import {
@@ -15,13 +20,30 @@ import {
 } from "../api.js";
 import { apiRoute, clientSignal, type ApiRoute, type RouteContext, type ServerModels } from "../context.js";
 import { checkText } from "../limits.js";
+import { cannotRank } from "./models.js";
+
+/** The cross-encoder with every call bound to `signal` (the pipeline takes a plain PairScorer). */
+function boundScorer(m: CrossEncoder, signal: AbortSignal): PairScorer {
+  return { labels: m.labels, cacheKey: m.cacheKey, predict: (pairs, options) => m.predict(pairs, { ...options, signal }) };
+}
+
+function boundEmbedder(m: BiEncoder, signal: AbortSignal): TextEmbedder {
+  return { dimension: m.dimension, modelId: m.modelId, embed: (texts, options) => m.embed(texts, { ...options, signal }) };
+}
 
 function pipelineFor(models: ServerModels, signal: AbortSignal, rerank: boolean | undefined): SearchPipeline {
   const { store, scorer, secondScorer, embedder, caches } = models;
   if (!store) throw new EsciError("NOT_FOUND", "this server has no catalog store: start it with --store STORE (an index made by `esci index`)");
-  if (rerank === true && !scorer.isEsci) throw scorer.notReranker();
-  const first = scorer.isEsci ? scorer.bound(signal) : undefined;
-  return new SearchPipeline({ store, embedder: embedder?.bound(signal), scorer: first, secondScorer: first && secondScorer?.bound(signal), caches });
+  const isEsci = rerankScoring(scorer.labels).mode === "expected-gain";
+  if (rerank === true && !isEsci) throw cannotRank(scorer);
+  const first = isEsci ? boundScorer(scorer, signal) : undefined;
+  return new SearchPipeline({
+    store,
+    embedder: embedder && boundEmbedder(embedder, signal),
+    scorer: first,
+    secondScorer: first && secondScorer && boundScorer(secondScorer, signal),
+    caches,
+  });
 }
 
 function hitBody(h: SearchHit, i: number): SearchHitBody {

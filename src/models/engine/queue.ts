@@ -1,32 +1,33 @@
 /**
- * The batching queue: one per model, shared by every route, so that pairs from concurrent
- * requests run in the same ONNX Runtime call — the way text-embeddings-inference's queue does,
- * and the reason a busy server scores as fast as offline batch scoring.
+ * The batching queue: the engine's online packing (engine.ts), one per model, shared by every
+ * caller of a model that serves concurrent requests — so that pairs from concurrent requests run in
+ * the same ONNX Runtime call, the way text-embeddings-inference's queue (its `core/`) does, and the
+ * reason a busy server scores as fast as offline batch scoring.
  *
  * Callers hand in already-tokenized rows (so the queue can count tokens) and get one output row
  * back per input row, in order. One batch runs at a time (ONNX Runtime already uses every core
  * for one call); while it runs, new rows wait. A batch is formed around the oldest waiting row —
  * so no row waits behind ever newer ones — from the waiting rows of the most similar lengths
- * (oldest first within a length), as models/batching.ts packs offline: padded size (rows ×
+ * (oldest first within a length), as batching.ts packs offline: padded size (rows ×
  * longest row) ≤ `tokenBudget`, at most `maxBatch` rows. When the model is idle and less than a
  * full batch waits, the queue waits up to `maxWaitMs` for more. Padding is counted for metrics.
  *
- * Back-pressure: more than `maxQueuedRows` waiting rows answers OVERLOADED (HTTP 429) with a
- * retry-after estimate from the recent throughput. Work whose caller went away (its AbortSignal
- * fired) is dropped before it runs. `close()` refuses new work and resolves once the queue is
- * empty (graceful shutdown drains it).
+ * Back-pressure: more than `maxQueuedRows` waiting rows is OVERLOADED (HTTP 429 in the server)
+ * with a retry-after estimate from the recent throughput. Work whose caller went away (its
+ * AbortSignal fired) is dropped before it runs. `close()` refuses new work and resolves once the
+ * queue is empty (a graceful shutdown drains it).
  *
- * No HTTP types here: the server maps the EsciErrors thrown below through ERROR_TABLE.
+ * No HTTP here: the server maps the EsciErrors thrown below through ERROR_TABLE.
  */
-import { EsciError } from "../errors/index.js";
-import { DEFAULT_BATCH } from "../models/batching.js";
-import type { Encoding } from "../tokenizer/index.js";
+import { EsciError } from "../../errors/index.js";
+import type { Encoding } from "../../tokenizer/index.js";
+import { DEFAULT_BATCH } from "./batching.js";
 
 /** Runs one batch (padded to its own longest row by the callee); one output row per input row. */
 export type BatchRunner = (rows: readonly Encoding[]) => Promise<Float32Array[]>;
 
 export interface QueueOptions {
-  /** Most padded tokens (rows × longest row) in one batch (default models/batching.ts DEFAULT_BATCH). */
+  /** Most padded tokens (rows × longest row) in one batch (default batching.ts DEFAULT_BATCH). */
   tokenBudget: number;
   /** Most rows in one batch. */
   maxBatch: number;
@@ -125,7 +126,7 @@ export class BatchQueue {
   submit(rows: readonly Encoding[], signal?: AbortSignal): Promise<Float32Array[]> {
     if (this.closed) {
       this.observer.onRejected?.("closed", rows.length);
-      return Promise.reject(new EsciError("UNAVAILABLE", "the server is shutting down; retry on another instance"));
+      return Promise.reject(new EsciError("UNAVAILABLE", "the model is shutting down; retry on another instance"));
     }
     if (signal?.aborted) {
       this.observer.onRejected?.("cancelled", rows.length);
@@ -308,6 +309,7 @@ export class BatchQueue {
   }
 }
 
-function cancelled(): EsciError {
-  return new EsciError("CANCELLED", "the request was cancelled (the client disconnected) before its pairs were scored");
+/** The CANCELLED error of work whose caller went away. */
+export function cancelled(): EsciError {
+  return new EsciError("CANCELLED", "the work was cancelled (its caller went away, e.g. a client disconnected) before its rows were scored");
 }

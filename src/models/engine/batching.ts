@@ -1,7 +1,8 @@
 /**
- * Length-aware batching: real ESCI pairs are short and uneven, so padding a fixed-size batch to
- * its longest row wastes most of the work. Rows are sorted by length and packed into batches whose
- * padded size (rows × longest row) stays within a token budget; callers restore input order.
+ * Length-aware batching, the engine's offline packing (engine.ts): real ESCI pairs are short and
+ * uneven, so padding a fixed-size batch to its longest row wastes most of the work. Rows are sorted
+ * by length and packed into batches whose padded size (rows × longest row) stays within a token
+ * budget; callers restore input order. (The online packing of concurrent callers is queue.ts.)
  */
 
 export interface BatchPlanOptions {

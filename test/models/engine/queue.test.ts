@@ -5,62 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EsciError } from "../../src/errors/index.js";
-import { BatchQueue, type BatchStats, type QueueOptions } from "../../src/server/queue.js";
-import type { Encoding } from "../../src/tokenizer/index.js";
+import { EsciError } from "../../../src/errors/index.js";
+import { BatchQueue, type BatchStats, type QueueOptions } from "../../../src/models/engine/queue.js";
+import { fakeModel, ids, row, type FakeModel } from "./fake-model.js";
 
-/** A row of `len` tokens whose first id is `id`. */
-function row(id: number, len: number): Encoding {
-  const inputIds = new Array<number>(len).fill(0);
-  inputIds[0] = id;
-  return { inputIds, tokenTypeIds: new Array<number>(len).fill(0) };
-}
-
-interface Fake {
+interface Fake extends FakeModel {
   queue: BatchQueue;
-  /** Every batch the model ran: the ids of its rows. */
-  batches: number[][];
   stats: BatchStats[];
   rejected: { reason: string; rows: number }[];
-  /** Holds the model until release() (to keep work waiting). */
-  hold(): void;
-  release(): void;
 }
 
 function fake(options: Partial<QueueOptions>, fail?: (ids: number[]) => boolean): Fake {
-  const batches: number[][] = [];
+  const m = fakeModel(fail);
   const stats: BatchStats[] = [];
   const rejected: { reason: string; rows: number }[] = [];
-  let gate: Promise<void> | undefined;
-  let open: (() => void) | undefined;
-  const f: Fake = {
-    batches,
-    stats,
-    rejected,
-    hold() {
-      gate = new Promise((r) => (open = r));
-    },
-    release() {
-      open?.();
-      gate = undefined;
-    },
-    queue: new BatchQueue(
-      async (rows) => {
-        const ids = rows.map((r) => r.inputIds[0]);
-        batches.push(ids);
-        if (gate) await gate;
-        await new Promise((r) => setImmediate(r));
-        if (fail?.(ids)) throw new EsciError("INTERNAL", "model failed");
-        return rows.map((r) => Float32Array.from([r.inputIds[0], r.inputIds.length]));
-      },
-      options,
-      { onBatch: (s) => stats.push(s), onRejected: (reason, rows) => rejected.push({ reason, rows }) },
-    ),
-  };
-  return f;
+  const queue = new BatchQueue(m.run, options, { onBatch: (s) => stats.push(s), onRejected: (reason, rows) => rejected.push({ reason, rows }) });
+  return Object.assign(m, { queue, stats, rejected });
 }
-
-const ids = (out: Float32Array[]) => out.map((o) => o[0]);
 
 describe("BatchQueue", () => {
   it("packs rows of concurrent submits into one batch and answers each caller its own rows, in order", async () => {
