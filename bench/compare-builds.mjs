@@ -1,7 +1,7 @@
 /**
  * Two builds of esci on the same work, in one run: does a change (a refactor) cost speed?
  *
- *   node bench/compare-builds.mjs --before DIR [--after DIR] [--rounds 3] [--pairs 400]
+ *   node bench/compare-builds.mjs --before DIR [--after DIR] [--rounds 3] [--pairs 400] [--paths http,cli,…]
  *
  * DIR is a checkout with `npm run build` done (default --after: this one). Three paths, each in a
  * child process per build, builds alternating within a round so that load from other jobs falls
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     after: { type: "string", default: ROOT },
     rounds: { type: "string", default: "3" },
     pairs: { type: "string", default: "400" },
+    paths: { type: "string" },
     child: { type: "string" },
     dist: { type: "string" },
   },
@@ -106,7 +107,10 @@ async function http(dir) {
   }
 }
 
-const paths = { "library fp32": (d) => library(d, "fp32"), "library int8": (d) => library(d, "int8"), "cli fp32": cli, "http fp32": http };
+const ALL = { "library fp32": (d) => library(d, "fp32"), "library int8": (d) => library(d, "int8"), "cli fp32": cli, "http fp32": http };
+// --paths library,http: the paths whose name starts with one of the words.
+const wanted = values.paths?.split(",") ?? [""];
+const paths = Object.fromEntries(Object.entries(ALL).filter(([name]) => wanted.some((w) => name.startsWith(w))));
 const best = {};
 try {
   for (let round = 0; round < Number(values.rounds); round++) {
