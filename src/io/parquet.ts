@@ -90,15 +90,19 @@ function count(x: unknown): number | undefined {
   return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** A footer field for a message: its number, or what is wrong with it. */
+const shown = (x: unknown): string => (x === undefined ? "missing" : typeof x === "number" || typeof x === "bigint" ? String(x) : "not a number");
+
 /** The footer's row counts: present, adding up, and within maxParquetRows(size). Returns each row group's rows. */
 function checkRowCounts(path: string, metadata: FileMetaData, size: number): number[] {
   const bad = (what: string) => new EsciError("INVALID_INPUT", `${path}: not a readable Parquet file (${what}; the file is damaged)`, { file: path });
   const total = count(metadata.num_rows);
   const cap = maxParquetRows(size);
-  if (total === undefined || total > cap) throw bad(`its footer claims ${String(metadata.num_rows)} rows, more than a file of ${size} bytes can hold`);
+  if (total === undefined) throw bad(`its footer's row count is ${shown(metadata.num_rows)}`);
+  if (total > cap) throw bad(`its footer claims ${total} rows, more than a file of ${size} bytes can hold`);
   const groups = metadata.row_groups.map((g, i) => {
     const n = count(g.num_rows);
-    if (n === undefined || n > total) throw bad(`row group ${i + 1} claims ${String(g.num_rows)} rows of the file's ${total}`);
+    if (n === undefined || n > total) throw bad(`row group ${i + 1}'s row count is ${shown(g.num_rows)} (the file's is ${total})`);
     return n;
   });
   const sum = groups.reduce((a, b) => a + b, 0);
@@ -142,9 +146,10 @@ export async function openParquet(path: string): Promise<ParquetFile> {
         // the byte range hyparquet will read for the chunk
         const start = count(meta.dictionary_page_offset || meta.data_page_offset);
         const length = count(meta.total_compressed_size);
-        if (start === undefined || length === undefined || start < 4 || start + length > size - 8) {
-          throw bad(`its bytes ${String(start)}+${String(length)} are not inside the file's ${size}`);
+        if (start === undefined || length === undefined) {
+          throw bad(`its offset (${shown(meta.dictionary_page_offset || meta.data_page_offset)}) or size (${shown(meta.total_compressed_size)}) is not a byte count`);
         }
+        if (start < 4 || start + length > size - 8) throw bad(`its ${length} bytes at offset ${start} are not inside the file's ${size}`);
         let schemaPath: SchemaTree[];
         try {
           schemaPath = getTreePath(schemaTree, meta.path_in_schema);
