@@ -13,13 +13,17 @@
  *
  *   node bench/health-under-load.mjs [--pairs N]     (after npm run build)
  *
- * Prints a Markdown table (p50, p99, max of /health; duration of the big request) and the ratio of
- * each row's p99 to the idle p99. A timing script, not a test: results depend on the machine.
+ * Prints a Markdown table (p50, p99, max of /health; duration of the big request), the ratio of
+ * each row's p99 to the idle p99, and the longest task on the server's main thread in each row's
+ * window: the server runs with --cpu-prof, and a task is a run of consecutive non-idle samples of
+ * its main-thread profile (V8's profile clock is the monotonic clock this script reads). On a
+ * loaded machine the /health times mostly measure the scheduler; the longest task is what the
+ * server itself holds the event loop for. A timing script, not a test: results depend on the machine.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -63,6 +67,24 @@ async function pollHealth(url, work, idleMs = 2000) {
 }
 
 const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+/** Microseconds on the monotonic clock, V8's profile clock. */
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** Busy stretches [start, end] µs of a .cpuprofile: runs of consecutive samples that are not "(idle)". */
+function busyStretches(profile) {
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
+  const out = [];
+  let t = profile.startTime;
+  let cur;
+  profile.samples.forEach((id, i) => {
+    const prev = t;
+    t += profile.timeDeltas[i];
+    if (idle.has(id)) cur = undefined;
+    else if (cur) cur[1] = t;
+    else out.push((cur = [prev, t]));
+  });
+  return out;
+}
 
 // A catalog: the demo products plus one with a 5 MB title that matches the query.
 const catalog = join(tmp, "catalog.jsonl");
@@ -72,7 +94,8 @@ const store = `sqlite:${join(tmp, "store.db")}`;
 const ix = spawnSync(process.execPath, [CLI, "index", "--catalog", catalog, "--store", store, "--embed-model", EMBED, "--quiet"], { env, encoding: "utf8" });
 if (ix.status !== 0) throw new Error(`esci index failed: ${ix.stderr}`);
 
-const child = spawn(process.execPath, [CLI, "serve", "--model", MODEL, "--store", store, "--port", "0", "--quiet"], {
+const profDir = join(tmp, "profile");
+const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`, CLI, "serve", "--model", MODEL, "--store", store, "--port", "0", "--quiet"], {
   env,
   stdio: ["ignore", "ignore", "pipe"],
 });
@@ -87,26 +110,35 @@ try {
     child.once("exit", (code) => reject(new Error(`esci serve exited ${code}: ${err}`)));
   });
   const text = "wireless optical mouse with nano receiver ".repeat(Math.ceil(MAX_CHARS / 42)).slice(0, MAX_CHARS);
-  const body = JSON.stringify({ pairs: Array.from({ length: PAIRS }, (_, i) => [`${i} ${text}`.slice(0, MAX_CHARS), text]) });
+  // Encoded once, here: writing a 16 MB string would stall this process's own loop (and its
+  // /health timings) while it converts the string to bytes.
+  const body = Buffer.from(JSON.stringify({ pairs: Array.from({ length: PAIRS }, (_, i) => [`${i} ${text}`.slice(0, MAX_CHARS), text]) }));
   await send(`${url}/health`); // warm the connection path
   const rows = [];
   const run = async (name, work) => {
+    const from = nowUs();
     const r = await pollHealth(url, work);
     if (r.result && r.result.status !== 200) throw new Error(`${name}: HTTP ${r.result.status} ${r.result.body.slice(0, 300)}`);
-    rows.push({ name, n: r.lat.length, p50: q(r.lat, 0.5), p99: q(r.lat, 0.99), max: r.lat[r.lat.length - 1], seconds: r.result ? r.result.ms / 1000 : undefined });
+    rows.push({ name, n: r.lat.length, p50: q(r.lat, 0.5), p99: q(r.lat, 0.99), max: r.lat[r.lat.length - 1], seconds: r.result ? r.result.ms / 1000 : undefined, from, to: nowUs() });
   };
   await run("idle", undefined);
   await run(`classify: ${PAIRS} pairs × 2 × ${MAX_CHARS} chars (${(body.length / 1e6).toFixed(1)} MB body)`, () => send(`${url}/v1/classify`, body));
   await run("search: candidates include a 5 MB title", () => send(`${url}/v1/search`, JSON.stringify({ query: "car stereo bluetooth", k: 10, candidates: 100, rerank: true })));
-  const idle = rows[0].p99;
-  console.log(`# /health under load — ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}\n`);
-  console.log("| while | /health answers | p50 ms | p99 ms | max ms | p99 ÷ idle p99 | request s |");
-  console.log("|---|---|---|---|---|---|---|");
-  for (const r of rows) {
-    console.log(`| ${r.name} | ${r.n} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${(r.p99 / idle).toFixed(2)} | ${r.seconds?.toFixed(2) ?? "–"} |`);
-  }
-} finally {
+  // The profile is written when the server exits.
   child.kill("SIGTERM");
   await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+  const mainProfile = readdirSync(profDir).find((f) => /^CPU\.[\d.]+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+  const stretches = mainProfile ? busyStretches(JSON.parse(readFileSync(join(profDir, mainProfile), "utf8"))) : [];
+  const idle = rows[0].p99;
+  console.log(`# /health under load — ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}\n`);
+  console.log("| while | /health answers | p50 ms | p99 ms | max ms | p99 ÷ idle p99 | longest main-thread task ms | request s |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const r of rows) {
+    const longest = Math.max(0, ...stretches.filter(([a, b]) => b > r.from && a < r.to).map(([a, b]) => (b - a) / 1000));
+    console.log(`| ${r.name} | ${r.n} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${(r.p99 / idle).toFixed(2)} | ${mainProfile ? longest.toFixed(1) : "?"} | ${r.seconds?.toFixed(2) ?? "–"} |`);
+  }
+} finally {
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", r)));
   rmSync(tmp, { recursive: true, force: true });
 }

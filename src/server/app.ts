@@ -14,6 +14,7 @@ import { EsciError } from "../errors/index.js";
 import { errorSchema } from "./api.js";
 import { isMediaType, type ApiRoute, type RouteContext, type ServerSettings, type ServerState } from "./context.js";
 import { clientErrorResponse, toEsciError, toHttpError } from "./errors.js";
+import { useJsonBodyParser } from "./json-body.js";
 import { checkTimeouts, DEFAULT_TIMEOUTS } from "./limits.js";
 import { ServerMetrics } from "./metrics.js";
 import { docsRoutes, type DocumentedRoute, type RouteSchema } from "./openapi.js";
@@ -103,6 +104,8 @@ export async function buildApp(state: ServerState, settings: ServerSettings, met
   });
   // Bodies are JSON only: without Fastify's text/plain parser, any other type is MALFORMED (errors.ts).
   app.removeContentTypeParser("text/plain");
+  // Large JSON bodies are parsed in a worker thread, so /health does not wait for them (json-body.ts).
+  useJsonBodyParser(app);
   const ctx: RouteContext = { state, settings, metrics };
   metrics.ready.set({}, () => (state.ready ? 1 : 0));
 
