@@ -127,5 +127,7 @@ export async function run(ctx) {
   await check("store", "search a store that does not exist", ["search", "--store", `sqlite:${at("missing.db")}`, "--query", "q", "--quiet"]);
   await check("input", "an input file that does not exist", ["classify", "--model", esciModel, "--input", at("missing.jsonl"), "--output", at("o3.jsonl"), "--quiet"]);
   await check("input", "an input of unknown type", ["classify", "--model", esciModel, "--input", at("a-file"), "--output", at("o4.jsonl"), "--quiet"]);
+  copyFileSync(join(ctx.root, "test", "fixtures", "parquet", "fuzz-seed1-case505.parquet"), at("damaged.parquet"));
+  await check("input", "a damaged Parquet file: a page header without its counts (fuzz case 505, once a hang)", ["classify", "--model", esciModel, "--input", at("damaged.parquet"), "--output", at("o5.jsonl"), "--quiet"]);
   return rows;
 }

@@ -138,7 +138,8 @@ export async function run(ctx) {
     const closing = server.close();
     const late = await post("/v1/classify", pair);
     rows.push(fromAnswer("server: shutdown", "request in flight when the drain began", await inflight));
-    rows.push({ ...fromAnswer("server: shutdown", "new request while draining", late), ...(late.status === 0 ? { outcome: "connection refused (the port is closed)" } : {}) });
+    // the port is the run's own: shown as $PORT so the table does not change between runs
+    rows.push({ ...fromAnswer("server: shutdown", "new request while draining", late), ...(late.status === 0 ? { outcome: "connection refused (the port is closed)", message: late.body.replaceAll(`:${port}`, ":$PORT") } : {}) });
     await closing;
   } finally {
     await server.close();
