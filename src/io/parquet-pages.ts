@@ -21,7 +21,8 @@
  * has rows; SNAPPY pages cannot claim more than snappy can expand to; and the level and dictionary
  * index runs are walked exactly as hyparquet walks them (same varint arithmetic, same bytes
  * consumed), each run within the values its page has left. Walking runs costs per run, not per
- * value; only data pages are decompressed here, once more than hyparquet does.
+ * value. A data page is decompressed here (once more than hyparquet does) only when it has runs
+ * to walk: levels inside a v1 page, or dictionary / RLE values.
  */
 import { snappyUncompress, type ColumnMetaData, type PageHeader, type SchemaTree } from "hyparquet";
 import { parquetHeader } from "hyparquet/src/column.js";
@@ -116,6 +117,8 @@ function decompressed(body: Uint8Array, usize: number, codec: string, fail: Fail
 
 /** DATA_PAGE (v1): [rep levels][def levels], each as u32 length + runs, then the values; all compressed together. */
 function checkV1Page(h: NonNullable<PageHeader["data_page_header"]>, body: Uint8Array, usize: number, n: number, meta: ColumnMetaData, maxRep: number, maxDef: number, fail: Fail): void {
+  // nothing to walk (no levels, no runs among the values): no need to decompress
+  if (!maxRep && !maxDef && !hasValueRuns(h.encoding)) return;
   const page = decompressed(body, usize, meta.codec, fail);
   const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
   let at = 0;
@@ -144,11 +147,15 @@ function checkV2Page(h: NonNullable<PageHeader["data_page_header_v2"]>, body: Ui
   if (maxRep) checkRuns(view, 0, repLength, bitWidth(maxRep), n, true, "repetition levels", fail);
   if (maxDef) checkRuns(view, repLength, repLength + defLength, bitWidth(maxDef), n, true, "definition levels", fail);
   // as hyparquet: without definition levels the values start right after the repetition levels
+  if (!hasValueRuns(h.encoding)) return; // the values need no walk: no need to decompress them
   let page = body.subarray(repLength + (maxDef ? defLength : 0));
   const valuesSize = usize - defLength - repLength;
   if (h.is_compressed !== false && valuesSize) page = decompressed(page, valuesSize, meta.codec, fail);
   checkValueRuns(new DataView(page.buffer, page.byteOffset, page.byteLength), h.encoding, meta.type, n - nulls, true, fail);
 }
+
+/** Whether hyparquet reads the values of a page in this encoding as RLE / bit-packed runs. */
+const hasValueRuns = (encoding: string): boolean => encoding === "PLAIN_DICTIONARY" || encoding === "RLE_DICTIONARY" || encoding === "RLE";
 
 /**
  * The values section's RLE / bit-packed runs, read as hyparquet's readDataPage (v1) and
