@@ -39,13 +39,18 @@ export function plainStrings(values: string[]): number[] {
  * Writes "PAR1", the pages, and a footer that describes them as the one column chunk of one row
  * group of `rows` rows (`footerRows` overrides the file's num_rows). Returns the bytes written.
  */
-export function writeCraftedParquet(path: string, pages: CraftedPage[], o: { rows: number; footerRows?: bigint; codec?: CompressionCodec; dictionary?: boolean }): Uint8Array {
+export function writeCraftedParquet(
+  path: string,
+  pages: CraftedPage[],
+  o: { rows: number; footerRows?: bigint; codec?: CompressionCodec; dictionary?: boolean; /** Bytes after the last page, inside the chunk. */ trailing?: number[] },
+): Uint8Array {
   const w = new ByteWriter();
   w.appendUint32(0x31524150);
   for (const p of pages) {
     writePageHeader(w, p.header);
     w.appendBytes(p.body);
   }
+  if (o.trailing) w.appendBytes(Uint8Array.from(o.trailing));
   const chunkBytes = BigInt(w.offset - 4);
   const metadata = {
     version: 2,

@@ -78,7 +78,7 @@ function craft(name: string, pages: CraftedPage[], o: Partial<Parameters<typeof 
 }
 
 describe("Parquet reader on damaged files", () => {
-  it("valid hand-made files read: DATA_PAGE_V2 PLAIN, DATA_PAGE (v1) PLAIN, and a dictionary with RLE_DICTIONARY indices", async () => {
+  it("valid hand-made files read: DATA_PAGE_V2 PLAIN, DATA_PAGE (v1) PLAIN, a dictionary with RLE_DICTIONARY indices, bytes after the last page", async () => {
     const plainV2 = craft("v2-plain.parquet", [page(v2({}), [...LEVELS_1_0_1, ...plainStrings(["wireless mouse", "usb cable"])])]);
     assert.deepEqual(await readInWorker(plainV2), { values: ["wireless mouse", null, "usb cable"] });
 
@@ -89,6 +89,10 @@ describe("Parquet reader on damaged files", () => {
     // indices 1 0 1 at bit width 1: one bit-packed group
     const dict = craft("v2-dict.parquet", [dictionary, page(v2({ num_nulls: 0, encoding: "RLE_DICTIONARY" }), [...LEVELS_1_1_1, 1, 0x03, 0b101])], { dictionary: true });
     assert.deepEqual(await readInWorker(dict), { values: ["wireless mouse", "usb cable", "wireless mouse"] });
+
+    // bytes after the pages that hold the row group's rows: hyparquet never reads them, nor does the check
+    const trailing = craft("v2-trailing.parquet", [page(v2({}), [...LEVELS_1_0_1, ...plainStrings(["wireless mouse", "usb cable"])])], { trailing: [0xff, 0xff, 0x00, 0x13] });
+    assert.deepEqual(await readInWorker(trailing), { values: ["wireless mouse", null, "usb cable"] });
   });
 
   it("fuzz case 505 (a DATA_PAGE_V2 header without its counts and level lengths; hyparquet spun forever on it)", async () => {
