@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { rmSync, writeFileSync, utimesSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -19,7 +20,6 @@ import { openStore, type CatalogStore, type EmbeddingSpace } from "../../src/sea
 import { findSubstitutes } from "../../src/search/substitutes.js";
 import { SearchCaches } from "../../src/search/cache.js";
 import type { Pair, PairPrediction, PairScorer } from "../../src/models/types.js";
-import { tempDir } from "../helpers/paths.js";
 import { FAKE_LABELS, HAND_CATALOG, HashEmbedder, KeywordScorer, words } from "./fakes.js";
 
 /** KeywordScorer with a cache key, so the pipeline may cache its predictions. */
@@ -53,8 +53,7 @@ export interface StoreFactory {
 }
 
 let tmpDir: string | undefined;
-// removed after the suite, and at exit for a file that only borrows writeJsonl (ann.test.ts)
-const tmp = () => (tmpDir ??= tempDir("esci-search-"));
+const tmp = () => (tmpDir ??= mkdtempSync(join(tmpdir(), "esci-search-")));
 const embedText = productText(DEFAULT_EMBED_TEMPLATE);
 
 /** Writes `rows` as `name` in `dir` (default: the suite's scratch directory, removed after the suite). */
