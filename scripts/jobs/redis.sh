@@ -16,12 +16,8 @@ set -euo pipefail
 DIR="${ESCI_REDIS_DIR:-/tmp/esci-redis}"
 BIN="${REDIS_SERVER:-redis-server}"
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p=63790
-  while port_in_use "$p"; do p=$((p + 1)); done
-  echo "$p"
-}
+# shellcheck source=../ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../ports.sh"
 url() { echo "redis://127.0.0.1:$(cat "$DIR/port")/0"; }
 running() { [ -f "$DIR/redis.pid" ] && kill -0 "$(cat "$DIR/redis.pid")" 2>/dev/null; }
 
@@ -51,7 +47,7 @@ case "${1:-}" in
     if ! running; then
       rm -rf "$DIR"
       mkdir -p "$DIR"
-      echo "${ESCI_REDIS_PORT:-$(free_port)}" >"$DIR/port"
+      echo "${ESCI_REDIS_PORT:-$(free_port 63790)}" >"$DIR/port"
       launch
     fi
     url

@@ -19,12 +19,8 @@ PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
 DIR="${ESCI_PG_DIR:-/tmp/esci-pg}"
 DB="${ESCI_PG_DB:-esci_test}"
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p=54329
-  while port_in_use "$p"; do p=$((p + 1)); done
-  echo "$p"
-}
+# shellcheck source=../ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../ports.sh"
 url() { echo "postgres://postgres@127.0.0.1:$(cat "$DIR/port")/$DB"; }
 
 as_pg() {
@@ -40,7 +36,7 @@ case "${1:-}" in
     if ! running; then
       rm -rf "$DIR"
       mkdir -p "$DIR"
-      PORT="${ESCI_PG_PORT:-$(free_port)}"
+      PORT="${ESCI_PG_PORT:-$(free_port 54329)}"
       echo "$PORT" >"$DIR/port"
       [ "$(id -u)" = 0 ] && chown postgres:postgres "$DIR"
       as_pg "$PG_BIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log"
