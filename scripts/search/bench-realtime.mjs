@@ -162,12 +162,7 @@ async function knnRecall(spec, store, vectors, k = 100, memo = new Map()) {
     exact = vectors.map((v) => st.all(Buffer.from(v.buffer, v.byteOffset, v.byteLength), k));
     db.close();
   } else {
-    const pg = (await import("pg")).default;
-    const url = new URL(spec);
-    const schema = url.searchParams.get("schema") ?? "esci";
-    url.searchParams.delete("schema");
-    const c = new pg.Client({ connectionString: url.toString() });
-    await c.connect();
+    const { client: c, schema } = await pgClient(spec);
     await c.query("SET enable_indexscan = off"); // the exact scan: no HNSW
     const { vectorLiteral } = await import(join(DIST, "search", "postgres", "store.js"));
     exact = [];
@@ -188,6 +183,17 @@ async function knnRecall(spec, store, vectors, k = 100, memo = new Map()) {
     return Math.min(1, got[i].filter((h) => h.score >= kth - 1e-5).length / ex.length);
   });
   return { k, queries: vectors.length, ids: { mean: mean(ids), min: +Math.min(...ids).toFixed(3) }, ties_counted: { mean: mean(ties), min: +Math.min(...ties).toFixed(3) } };
+}
+
+/** A connected pg client for a `postgres://…[?schema=S]` store spec, and the store's schema (default esci). */
+async function pgClient(spec) {
+  const pg = (await import("pg")).default;
+  const url = new URL(spec);
+  const schema = url.searchParams.get("schema") ?? "esci";
+  url.searchParams.delete("schema");
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  return { client, schema };
 }
 
 /**
@@ -220,12 +226,7 @@ async function recall(spec, nq = "100") {
       return r.neighbors.map((pk, i) => ({ id: idOf.get(pk), score: 1 - r.distances[i] }));
     };
   } else {
-    const pg = (await import("pg")).default;
-    const url = new URL(spec);
-    const schema = url.searchParams.get("schema") ?? "esci";
-    url.searchParams.delete("schema");
-    const c = new pg.Client({ connectionString: url.toString() });
-    await c.connect();
+    const { client: c, schema } = await pgClient(spec);
     done = () => c.end();
     const { vectorLiteral } = await import(join(DIST, "search", "postgres", "store.js"));
     for (const ef of efs) searchAt[ef] = async (v) => {
