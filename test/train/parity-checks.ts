@@ -6,7 +6,39 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openCheckpoint } from "../../src/safetensors/index.js";
-import { TrainLog } from "../../src/train/index.js";
+import { resolveOptions, TrainLog, type TrainOptions } from "../../src/train/index.js";
+
+/** The training recipe a PyTorch reference fixture was made with. */
+export interface ParityRecipe {
+  lr: number;
+  batch_size: number;
+  warmup_ratio: number;
+  weight_decay: number;
+  max_grad_norm: number;
+}
+
+/**
+ * esci train options that run `r` as the reference loop does: one epoch over the fixture's
+ * examples in order, no dropout, no validation, seed 0; `extra` adds the test's own options.
+ */
+export function recipeOptions(base: string, output: string, r: ParityRecipe, extra: Partial<TrainOptions> = {}): TrainOptions {
+  return resolveOptions({
+    base,
+    data: "(fixture)",
+    output,
+    epochs: 1,
+    lr: r.lr,
+    batchSize: r.batch_size,
+    warmupRatio: r.warmup_ratio,
+    weightDecay: r.weight_decay,
+    maxGradNorm: r.max_grad_norm,
+    dropout: 0,
+    shuffle: false,
+    evalEvery: 0,
+    seed: 0,
+    ...extra,
+  });
+}
 
 export interface RefStep {
   step: number;

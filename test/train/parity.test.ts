@@ -16,10 +16,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { EncodedDataset, initialModel, resolveOptions, runTraining } from "../../src/train/index.js";
+import { EncodedDataset, initialModel, runTraining } from "../../src/train/index.js";
 import { loadTokenizer } from "../../src/tokenizer/index.js";
 import { fixtureModel, REPO_ROOT } from "../helpers/paths.js";
-import { checkSteps, maxWeightError, type RefStep } from "./parity-checks.js";
+import { checkSteps, maxWeightError, recipeOptions, type RefStep } from "./parity-checks.js";
 
 interface ParityFixture {
   model: string;
@@ -76,21 +76,8 @@ for (const [name, variant] of RUNS) {
         fx.examples.map((e) => e.label),
       );
       const r = fx.recipe;
-      const options = resolveOptions({
-        base: fixtureModel(name),
-        data: "(fixture)",
-        output,
-        epochs: 1,
-        lr: r.lr,
-        batchSize: r.batch_size,
+      const options = recipeOptions(fixtureModel(name), output, r, {
         gradAccum: r.grad_accum,
-        warmupRatio: r.warmup_ratio,
-        weightDecay: r.weight_decay,
-        maxGradNorm: r.max_grad_norm,
-        dropout: 0,
-        shuffle: false,
-        evalEvery: 0,
-        seed: 0,
         loss: fx.loss?.loss,
         focalGamma: fx.loss?.focal_gamma,
         labelSmoothing: fx.loss?.label_smoothing,

@@ -12,10 +12,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { EncodedDataset, initialModel, resolveOptions, runTraining } from "../../../src/train/index.js";
+import { EncodedDataset, initialModel, runTraining } from "../../../src/train/index.js";
 import { distillObjective, type LossSettings } from "../../../src/train/distill/index.js";
 import { fixtureModel, REPO_ROOT } from "../../helpers/paths.js";
-import { checkSteps, maxWeightError, type RefStep } from "../parity-checks.js";
+import { checkSteps, maxWeightError, recipeOptions, type RefStep } from "../parity-checks.js";
 
 interface DistillParityFixture {
   labels: string[];
@@ -44,21 +44,7 @@ describe("distillation parity with PyTorch (tiny-roberta-esci, 8 steps)", () => 
       const teacher = Float32Array.from(fx.examples.flatMap((e) => e.teacher_logits));
       const r = fx.recipe;
       const output = join(work, name);
-      const options = resolveOptions({
-        base,
-        data: "(fixture)",
-        output,
-        epochs: 1,
-        lr: r.lr,
-        batchSize: r.batch_size,
-        warmupRatio: r.warmup_ratio,
-        weightDecay: r.weight_decay,
-        maxGradNorm: r.max_grad_norm,
-        dropout: 0,
-        shuffle: false,
-        evalEvery: 0,
-        seed: 0,
-      });
+      const options = recipeOptions(base, output, r);
       const settings = { distillLoss: c.loss, temperature: c.temperature, alpha: c.alpha };
       const objective = distillObjective(settings, C, { train: teacher, validationHasGold: false }, { distill: settings });
       const summary = await runTraining({ options, model, train, padId: 1, objective });
